@@ -1,0 +1,133 @@
+// Package bundle assembles every artefact generated from a spec into one
+// versioned, content-addressed set of files, and is the only package that
+// writes them to disk.
+package bundle
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/rules"
+)
+
+// File is one generated file, by its path inside the bundle.
+type File struct {
+	Path string `json:"path"`
+	Data []byte `json:"-"`
+}
+
+// Bundle is the whole generated output of one spec.
+type Bundle struct {
+	Name    string
+	Version string
+	// Files are sorted by path; the manifest is among them.
+	Files []File
+	// Stats counts rules per service, for summaries.
+	Stats []ServiceStats
+}
+
+// ServiceStats counts what was generated for one service.
+type ServiceStats struct {
+	Service   string
+	RuleFile  string
+	Recording int
+	Alerting  int
+}
+
+// Manifest describes a bundle: what produced it and a checksum per file.
+type Manifest struct {
+	Name             string          `json:"name"`
+	Version          string          `json:"version"`
+	Generator        string          `json:"generator"`
+	GeneratorVersion string          `json:"generatorVersion"`
+	Files            []ManifestEntry `json:"files"`
+}
+
+// ManifestEntry is one file of the bundle.
+type ManifestEntry struct {
+	Path   string `json:"path"`
+	SHA256 string `json:"sha256"`
+	Bytes  int    `json:"bytes"`
+}
+
+// Build generates the bundle of a validated spec. It is a pure function:
+// equal specs give byte-identical bundles.
+func Build(s model.Spec) (*Bundle, error) {
+	b := &Bundle{Name: s.Name, Version: s.Version}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		data, groups, err := rules.File(svc, s.Version)
+		if err != nil {
+			return nil, err
+		}
+		st := ServiceStats{Service: svc.Name, RuleFile: model.RuleFile(svc.Name)}
+		for _, g := range groups.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					st.Alerting++
+				} else {
+					st.Recording++
+				}
+			}
+		}
+		b.Stats = append(b.Stats, st)
+		b.Files = append(b.Files, File{Path: st.RuleFile, Data: data})
+	}
+	manifest, err := b.manifest()
+	if err != nil {
+		return nil, err
+	}
+	b.Files = append(b.Files, File{Path: model.ManifestFile, Data: manifest})
+	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
+	return b, nil
+}
+
+func (b *Bundle) manifest() ([]byte, error) {
+	m := Manifest{Name: b.Name, Version: b.Version, Generator: model.Generator, GeneratorVersion: model.GeneratorVersion}
+	for _, f := range b.Files {
+		sum := sha256.Sum256(f.Data)
+		m.Files = append(m.Files, ManifestEntry{Path: f.Path, SHA256: hex.EncodeToString(sum[:]), Bytes: len(f.Data)})
+	}
+	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
+	out, err := json.MarshalIndent(m, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encoding manifest: %w", err)
+	}
+	return append(out, '\n'), nil
+}
+
+// File returns the content of the file at path.
+func (b *Bundle) File(path string) ([]byte, bool) {
+	for _, f := range b.Files {
+		if f.Path == path {
+			return f.Data, true
+		}
+	}
+	return nil, false
+}
+
+// JSON renders the whole bundle as one document: its identity and every
+// file's content, for piping into other tools.
+func (b *Bundle) JSON() ([]byte, error) {
+	type file struct {
+		Path    string `json:"path"`
+		Content string `json:"content"`
+	}
+	doc := struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+		Files   []file `json:"files"`
+	}{Name: b.Name, Version: b.Version}
+	for _, f := range b.Files {
+		doc.Files = append(doc.Files, file{Path: f.Path, Content: string(f.Data)})
+	}
+	out, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(out, '\n'), nil
+}

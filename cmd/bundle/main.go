@@ -1,0 +1,112 @@
+// Command bundle generates a versioned observability bundle (Prometheus
+// rules and a manifest) from TensorWasm's built-in spec or a YAML spec.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/tensorwasm/obsbundle/bundle"
+	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/spec"
+)
+
+const usage = `Usage: bundle [flags]
+
+Generates an observability bundle: Prometheus recording and alerting rules
+and a manifest of checksums, under OUT/NAME/VERSION. Without -spec it uses
+TensorWasm's built-in spec.
+
+Flags:
+`
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run is main without the process: it returns the exit code (0 success,
+// 1 failure, 2 bad usage) and writes only to the given streams.
+func run(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("bundle", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(stderr, usage)
+		fs.PrintDefaults()
+	}
+	var (
+		out     = fs.String("out", "dist", "directory to write the bundle under")
+		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
+		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
+		check   = fs.Bool("check", false, "validate and generate, but write nothing")
+		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
+	)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0
+		}
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "bundle: unexpected argument %q (see -h)\n", fs.Arg(0))
+		return 2
+	}
+	b, err := generate(*file, *version)
+	if err != nil {
+		fmt.Fprintln(stderr, "bundle: "+strings.ReplaceAll(err.Error(), "\n", "\nbundle: "))
+		return 1
+	}
+	switch {
+	case *asJSON:
+		doc, err := b.JSON()
+		if err != nil {
+			fmt.Fprintln(stderr, "bundle:", err)
+			return 1
+		}
+		_, _ = stdout.Write(doc)
+	case *check:
+		summarize(stdout, b, "checked, nothing written")
+	default:
+		dir, err := b.Write(*out)
+		if err != nil {
+			fmt.Fprintln(stderr, "bundle:", err)
+			return 1
+		}
+		summarize(stdout, b, "written to "+dir)
+	}
+	return 0
+}
+
+// generate loads the spec (or the built-in one), applies a version override
+// and builds the bundle.
+func generate(file, version string) (*bundle.Bundle, error) {
+	s := catalog.TensorWasm()
+	if file != "" {
+		var err error
+		if s, err = spec.LoadFile(file); err != nil {
+			return nil, err
+		}
+	}
+	if version != "" {
+		s.Version = version
+		if err := s.Validate(); err != nil {
+			return nil, fmt.Errorf("-version %q: expected a semantic version X.Y.Z", version)
+		}
+	}
+	if err := s.Validate(); err != nil {
+		return nil, err
+	}
+	return bundle.Build(s)
+}
+
+func summarize(w io.Writer, b *bundle.Bundle, where string) {
+	fmt.Fprintf(w, "%s %s: %d files, %s\n", b.Name, b.Version, len(b.Files), where)
+	for _, st := range b.Stats {
+		fmt.Fprintf(w, "  %-40s %3d recording rules, %2d alerts (service %s)\n", st.RuleFile, st.Recording, st.Alerting, st.Service)
+	}
+	fmt.Fprintf(w, "  %s\n", model.ManifestFile)
+}

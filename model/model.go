@@ -1,0 +1,201 @@
+// Package model is the one typed description of services, their metric
+// contracts, SLOs and alerts. Every artefact of a bundle (rules, dashboards,
+// routing, reports) is a pure function of a Spec, so they agree by
+// construction.
+package model
+
+// Spec is everything one bundle is generated from.
+type Spec struct {
+	// Name names the bundle (its manifest and directory prefix).
+	Name string `yaml:"name"`
+	// Version is the bundle's semantic version (X.Y.Z).
+	Version  string    `yaml:"version"`
+	Services []Service `yaml:"services"`
+}
+
+// Service is one observed service: how to select its series, the metrics it
+// promises to emit, and what is promised about it.
+type Service struct {
+	// Name is the service's short, stable identifier (lowercase, dashes);
+	// it becomes the `service` label of every generated series and alert.
+	Name        string `yaml:"name"`
+	Title       string `yaml:"title"`
+	Description string `yaml:"description"`
+	// Selector holds equality matchers that every raw query of the service
+	// carries, typically {job: ...}.
+	Selector map[string]string `yaml:"selector"`
+	// EvaluationInterval is how often the rule groups run. It is also the
+	// width of the base recordings, which therefore tile time exactly.
+	EvaluationInterval Duration `yaml:"evaluationInterval"`
+	// RunbookBaseURL is where `<alert>.md` runbooks live.
+	RunbookBaseURL string `yaml:"runbookBaseURL"`
+	// GrafanaURL is the base URL of the Grafana that shows the dashboards.
+	GrafanaURL string           `yaml:"grafanaURL"`
+	Metrics    []Metric         `yaml:"metrics"`
+	SLOs       []SLO            `yaml:"slos"`
+	Alerts     []ThresholdAlert `yaml:"alerts"`
+}
+
+// MetricType is the Prometheus type of a contract metric.
+type MetricType string
+
+// The metric types a contract may declare.
+const (
+	Counter   MetricType = "counter"
+	Gauge     MetricType = "gauge"
+	Histogram MetricType = "histogram"
+)
+
+// Metric is one entry of a service's metric contract.
+type Metric struct {
+	Name string     `yaml:"name"`
+	Type MetricType `yaml:"type"`
+	Help string     `yaml:"help"`
+	// Labels are always present on the metric.
+	Labels []string `yaml:"labels"`
+	// OptionalLabels may be present (for example a tenant label that is
+	// still being rolled out); queries may use them but never rely on them.
+	OptionalLabels []string `yaml:"optionalLabels"`
+	// Buckets are the histogram's upper bounds (without +Inf).
+	Buckets []float64 `yaml:"buckets"`
+}
+
+// SLO is one service level objective.
+type SLO struct {
+	// Name is the SLO's identifier, the `slo` label of its series.
+	Name        string  `yaml:"name"`
+	Description string  `yaml:"description"`
+	Objective   float64 `yaml:"objective"`
+	// Period is the rolling compliance window (default 30d).
+	Period Duration `yaml:"period"`
+	SLI    SLI      `yaml:"sli"`
+	Tiers  []Tier   `yaml:"tiers"`
+	// MinEvents, when positive, silences a tier whose long window saw fewer
+	// events than this, so a quiet service does not page on a single failure.
+	MinEvents float64 `yaml:"minEvents"`
+	// FreezeBelow is the error-budget policy: below this fraction of budget
+	// remaining, non-rollback deploys stop (default 0.25).
+	FreezeBelow float64 `yaml:"freezeBelow"`
+}
+
+// SLI says which events are good and which are bad. Exactly one kind is set.
+type SLI struct {
+	Events  *EventRatio `yaml:"events"`
+	Latency *Latency    `yaml:"latency"`
+}
+
+// EventRatio counts bad events among all events of one counter.
+type EventRatio struct {
+	// Metric is a counter of the contract.
+	Metric string `yaml:"metric"`
+	// Total narrows which events count at all ("" counts every event).
+	Total string `yaml:"total"`
+	// Bad picks the failed events among Total, e.g. `status=~"5.."`.
+	Bad string `yaml:"bad"`
+}
+
+// Latency counts requests slower than Threshold as bad, from a histogram.
+type Latency struct {
+	// Metric is a histogram of the contract (its base name, without _bucket).
+	Metric string `yaml:"metric"`
+	// Matchers narrow the requests, e.g. `route="/invoke",method="POST"`.
+	Matchers string `yaml:"matchers"`
+	// Threshold in seconds; it must be one of the histogram's bucket bounds.
+	Threshold float64 `yaml:"threshold"`
+}
+
+// Severity says who hears of an alert: page wakes someone, ticket files work.
+type Severity string
+
+// The severities an alert may carry.
+const (
+	Page   Severity = "page"
+	Ticket Severity = "ticket"
+)
+
+// Tier is one multi-window, multi-burn-rate alert of an SLO: it fires when
+// both windows burn the budget faster than Factor.
+type Tier struct {
+	// Name is the tier's stable label value (fast, slow, ...); Alertmanager
+	// inhibits slower tiers of an SLO while a faster one fires.
+	Name string `yaml:"name"`
+	// Alert is the alert's identifier and runbook name (kebab-case); the
+	// Prometheus alert name is its CamelCase form.
+	Alert    string   `yaml:"alert"`
+	Severity Severity `yaml:"severity"`
+	Long     Duration `yaml:"long"`
+	Short    Duration `yaml:"short"`
+	Factor   float64  `yaml:"factor"`
+	For      Duration `yaml:"for"`
+}
+
+// ThresholdAlert is a plain alert on one indicator crossing a fixed value,
+// outside the SLO burn-rate tiers. Exactly one indicator is set.
+type ThresholdAlert struct {
+	// Alert is the identifier and runbook name (kebab-case).
+	Alert      string          `yaml:"alert"`
+	Severity   Severity        `yaml:"severity"`
+	Summary    string          `yaml:"summary"`
+	ErrorRatio *ErrorRatioOver `yaml:"errorRatio"`
+	Quantile   *QuantileOver   `yaml:"quantile"`
+	// Above is the value the indicator must exceed.
+	Above float64  `yaml:"above"`
+	For   Duration `yaml:"for"`
+}
+
+// ErrorRatioOver is an SLO's error ratio over a window.
+type ErrorRatioOver struct {
+	SLO    string   `yaml:"slo"`
+	Window Duration `yaml:"window"`
+}
+
+// QuantileOver is a quantile of a contract histogram over a window.
+type QuantileOver struct {
+	Metric   string   `yaml:"metric"`
+	Matchers string   `yaml:"matchers"`
+	Quantile float64  `yaml:"quantile"`
+	Window   Duration `yaml:"window"`
+}
+
+// Metric returns the contract entry called name.
+func (s *Service) Metric(name string) (Metric, bool) {
+	for _, m := range s.Metrics {
+		if m.Name == name {
+			return m, true
+		}
+	}
+	return Metric{}, false
+}
+
+// SLO returns the SLO called name.
+func (s *Service) SLO(name string) (SLO, bool) {
+	for _, o := range s.SLOs {
+		if o.Name == name {
+			return o, true
+		}
+	}
+	return SLO{}, false
+}
+
+// BudgetRatio is the fraction of events allowed to be bad (1 - objective).
+func (o SLO) BudgetRatio() float64 { return Clean(1 - o.Objective) }
+
+// Threshold is the error ratio both windows of t must exceed.
+func (t Tier) Threshold(budget float64) float64 { return Clean(t.Factor * budget) }
+
+// BudgetSpent is the fraction of the period's budget a burn at exactly the
+// tier's factor spends over its long window.
+func (t Tier) BudgetSpent(period Duration) float64 {
+	return Clean(t.Factor * float64(t.Long) / float64(period))
+}
+
+// MetricName is the contract metric the SLI reads.
+func (s SLI) MetricName() string {
+	switch {
+	case s.Events != nil:
+		return s.Events.Metric
+	case s.Latency != nil:
+		return s.Latency.Metric
+	}
+	return ""
+}

@@ -1,0 +1,170 @@
+package model
+
+import (
+	"sort"
+	"strings"
+	"time"
+)
+
+// This file is the single source of every generated name: recording rules,
+// labels, alerts, groups, files, UIDs and URLs. Rules, dashboards and
+// routing call these functions instead of spelling names themselves.
+
+// Labels the generator puts on the series and alerts it produces.
+const (
+	LabelService   = "service"
+	LabelSLO       = "slo"
+	LabelSeverity  = "severity"
+	LabelTier      = "tier"
+	LabelMetric    = "metric"
+	LabelVersion   = "bundle_version"
+	LabelGenerator = "generator_version"
+)
+
+// Annotations every generated alert carries.
+const (
+	AnnotationSummary     = "summary"
+	AnnotationDescription = "description"
+	AnnotationRunbook     = "runbook_url"
+	AnnotationDashboard   = "dashboard_url"
+)
+
+// Recording rules of fixed name, one series per SLO (or per service for Info).
+const (
+	ObjectiveRecord       = "slo:objective:ratio"
+	ErrorBudgetRecord     = "slo:error_budget:ratio"
+	BudgetRemainingRecord = "slo:error_budget_remaining:ratio"
+	FreezeBelowRecord     = "slo:deploy_freeze_below:ratio"
+	InfoRecord            = "slo:bundle:info"
+)
+
+// AbsentAlert is the identifier of the alert raised when a metric an SLO
+// reads has vanished.
+const AbsentAlert = "slo-metric-absent"
+
+// absentAfter is how long a metric may be missing before AbsentAlert fires:
+// long enough to ride out a restart or a missed scrape.
+const absentAfter = 10 * time.Minute
+
+// AbsentAfter is the `for:` of AbsentAlert.
+func AbsentAfter() Duration { return Duration(absentAfter) }
+
+// Defaults applied when a spec leaves a field out.
+const (
+	DefaultPeriod             = Duration(30 * 24 * time.Hour)
+	DefaultEvaluationInterval = Duration(time.Minute)
+	DefaultFreezeBelow        = 0.25
+)
+
+// PeriodTile is the width of the coarse tiles the period window is summed
+// from, and the interval of the group that records them: a 30d window then
+// reads 10800 samples per series instead of 43200 at a 1m interval. It stays
+// under Prometheus' 5m lookback so the period's series never flicker on a
+// dashboard between evaluations.
+const PeriodTile = Duration(4 * time.Minute)
+
+// BadEventsRecord names the count of bad events in one tile of width w.
+func BadEventsRecord(w Duration) string { return "slo:bad_events:increase" + w.String() }
+
+// TotalEventsRecord names the count of all events in one tile of width w.
+func TotalEventsRecord(w Duration) string { return "slo:total_events:increase" + w.String() }
+
+// ErrorRatioRecord names the error ratio (bad / total) over window w.
+func ErrorRatioRecord(w Duration) string { return "slo:sli_error:ratio_rate" + w.String() }
+
+// BurnRateRecord names the burn rate (error ratio / budget ratio) over w.
+func BurnRateRecord(w Duration) string { return "slo:burn_rate:ratio_rate" + w.String() }
+
+// GroupName names the rule group that records an SLO's windows and holds its alerts.
+func GroupName(service, slo string) string { return service + "-" + slo }
+
+// PeriodGroupName names the slower group that records an SLO over its period.
+func PeriodGroupName(service, slo string) string { return service + "-" + slo + "-period" }
+
+// ServiceGroupName names the group of a service's info series and plain threshold alerts.
+func ServiceGroupName(service string) string { return service }
+
+// RuleFile is the bundle path of a service's rule file.
+func RuleFile(service string) string { return "rules/" + service + ".rules.yaml" }
+
+// ManifestFile is the bundle path of the manifest.
+const ManifestFile = "manifest.json"
+
+// Generator and GeneratorVersion identify this tool in manifests and series.
+const (
+	Generator        = "obsbundle"
+	GeneratorVersion = "0.1.0"
+)
+
+// acronyms stay upper case in alert names (SLOMetricAbsent, not SloMetricAbsent).
+var acronyms = map[string]bool{"slo": true, "sli": true, "http": true, "api": true}
+
+// AlertName turns an alert identifier into Prometheus' CamelCase alert name:
+// "availability-fast-burn" -> "AvailabilityFastBurn".
+func AlertName(id string) string {
+	var b strings.Builder
+	for _, part := range strings.FieldsFunc(id, func(r rune) bool { return r == '-' || r == '_' }) {
+		if acronyms[part] {
+			b.WriteString(strings.ToUpper(part))
+			continue
+		}
+		b.WriteString(strings.ToUpper(part[:1]) + part[1:])
+	}
+	return b.String()
+}
+
+// RunbookURL is where the runbook of alert id lives.
+func (s *Service) RunbookURL(id string) string {
+	return strings.TrimSuffix(s.RunbookBaseURL, "/") + "/" + id + ".md"
+}
+
+// DashboardUID is the stable Grafana UID of a service's dashboard.
+func DashboardUID(service string) string { return service + "-service" }
+
+// DashboardURL is the address of the service's dashboard.
+func (s *Service) DashboardURL() string {
+	return strings.TrimSuffix(s.GrafanaURL, "/") + "/d/" + DashboardUID(s.Name)
+}
+
+// Windows lists, shortest first, every window the alerts of an SLO read: its
+// tiers' long and short windows and the windows of threshold alerts on it.
+func (s *Service) Windows(o SLO) []Duration {
+	seen := map[Duration]bool{}
+	for _, t := range o.Tiers {
+		seen[t.Long], seen[t.Short] = true, true
+	}
+	for _, a := range s.Alerts {
+		if a.ErrorRatio != nil && a.ErrorRatio.SLO == o.Name {
+			seen[a.ErrorRatio.Window] = true
+		}
+	}
+	ws := make([]Duration, 0, len(seen))
+	for w := range seen {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i] < ws[j] })
+	return ws
+}
+
+// MetricsRead lists, sorted, the contract metrics the service's SLOs read.
+func (s *Service) MetricsRead() []string {
+	seen := map[string]bool{}
+	for _, o := range s.SLOs {
+		seen[o.SLI.MetricName()] = true
+	}
+	names := make([]string, 0, len(seen))
+	for n := range seen {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Series names of a histogram's parts.
+func BucketSeries(histogram string) string { return histogram + "_bucket" }
+
+// CountSeries names a histogram's observation counter.
+func CountSeries(histogram string) string { return histogram + "_count" }
+
+// SumSeries names a histogram's sum of observations.
+func SumSeries(histogram string) string { return histogram + "_sum" }

@@ -1,0 +1,336 @@
+package model
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"slices"
+	"time"
+
+	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+)
+
+// FieldError is one problem with a spec, located by the path of the field
+// (as the YAML spells it, e.g. "services[0].slos[1].objective").
+type FieldError struct {
+	Path string
+	Msg  string
+}
+
+func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+
+var (
+	kebab   = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
+	sloName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
+	semver  = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$`)
+)
+
+// validator collects every problem rather than stopping at the first, so one
+// run tells the user all that is wrong.
+type validator struct{ errs []error }
+
+func (v *validator) addf(path, format string, args ...any) {
+	v.errs = append(v.errs, &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)})
+}
+
+func at(path string, i int, field string) string {
+	return fmt.Sprintf("%s[%d].%s", path, i, field)
+}
+
+// Validate reports every way s breaks the model's rules, as FieldErrors
+// joined into one error (nil when s is sound). Call SetDefaults first.
+func (s *Spec) Validate() error {
+	v := &validator{}
+	if !kebab.MatchString(s.Name) {
+		v.addf("name", "expected a lowercase name of letters, digits and dashes, got %q", s.Name)
+	}
+	if !semver.MatchString(s.Version) {
+		v.addf("version", "expected a semantic version X.Y.Z, got %q", s.Version)
+	}
+	if len(s.Services) == 0 {
+		v.addf("services", "expected at least one service")
+	}
+	names := map[string]bool{}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		p := fmt.Sprintf("services[%d]", i)
+		if names[svc.Name] {
+			v.addf(p+".name", "duplicate service name %q", svc.Name)
+		}
+		names[svc.Name] = true
+		v.service(p, svc)
+	}
+	return errors.Join(v.errs...)
+}
+
+func (v *validator) service(p string, s *Service) {
+	if !kebab.MatchString(s.Name) {
+		v.addf(p+".name", "expected a lowercase name of letters, digits and dashes, got %q", s.Name)
+	}
+	for k, val := range s.Selector {
+		if !prommodel.LegacyValidation.IsValidLabelName(k) {
+			v.addf(p+".selector."+k, "expected a Prometheus label name")
+		}
+		if val == "" {
+			v.addf(p+".selector."+k, "expected a non-empty label value")
+		}
+	}
+	if s.EvaluationInterval < Duration(10*time.Second) || s.EvaluationInterval > Duration(time.Minute) || PeriodTile%s.EvaluationInterval != 0 {
+		v.addf(p+".evaluationInterval", "expected 10s to 1m dividing %s evenly (15s, 30s, 1m, ...), got %s", PeriodTile, s.EvaluationInterval)
+	}
+	v.url(p+".runbookBaseURL", s.RunbookBaseURL)
+	v.url(p+".grafanaURL", s.GrafanaURL)
+	v.metrics(p+".metrics", s.Metrics)
+
+	alerts := map[string]string{} // alert id -> path that defined it
+	claim := func(path, id string) {
+		if !kebab.MatchString(id) {
+			v.addf(path, "expected a kebab-case alert name such as availability-fast-burn, got %q", id)
+		} else if prev, ok := alerts[id]; ok {
+			v.addf(path, "alert %q is already defined at %s", id, prev)
+		}
+		alerts[id] = path
+	}
+	claim(p+".slos", AbsentAlert)
+	slos := map[string]bool{}
+	for i := range s.SLOs {
+		o := &s.SLOs[i]
+		op := fmt.Sprintf("%s.slos[%d]", p, i)
+		if slos[o.Name] {
+			v.addf(op+".name", "duplicate SLO name %q", o.Name)
+		}
+		slos[o.Name] = true
+		v.slo(op, s, o)
+		for j, t := range o.Tiers {
+			claim(at(op+".tiers", j, "alert"), t.Alert)
+		}
+	}
+	for i := range s.Alerts {
+		a := &s.Alerts[i]
+		ap := fmt.Sprintf("%s.alerts[%d]", p, i)
+		claim(ap+".alert", a.Alert)
+		v.threshold(ap, s, a)
+	}
+}
+
+func (v *validator) url(path, raw string) {
+	u, err := url.Parse(raw)
+	if raw == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.addf(path, "expected an absolute http(s) URL, got %q", raw)
+	}
+}
+
+func (v *validator) metrics(p string, ms []Metric) {
+	seen := map[string]bool{}
+	for i, m := range ms {
+		mp := fmt.Sprintf("%s[%d]", p, i)
+		if !prommodel.LegacyValidation.IsValidMetricName(m.Name) {
+			v.addf(mp+".name", "expected a Prometheus metric name, got %q", m.Name)
+		}
+		if seen[m.Name] {
+			v.addf(mp+".name", "duplicate metric %q", m.Name)
+		}
+		seen[m.Name] = true
+		switch m.Type {
+		case Counter, Gauge, Histogram:
+		default:
+			v.addf(mp+".type", "expected counter, gauge or histogram, got %q", m.Type)
+		}
+		for j, l := range slices.Concat(m.Labels, m.OptionalLabels) {
+			if !prommodel.LegacyValidation.IsValidLabelName(l) || l == labels.BucketLabel {
+				v.addf(fmt.Sprintf("%s.labels[%d]", mp, j), "expected a label name other than le, got %q", l)
+			}
+		}
+		if m.Type == Histogram {
+			if len(m.Buckets) == 0 {
+				v.addf(mp+".buckets", "a histogram needs its bucket upper bounds")
+			}
+			for j := 1; j < len(m.Buckets); j++ {
+				if m.Buckets[j] <= m.Buckets[j-1] {
+					v.addf(fmt.Sprintf("%s.buckets[%d]", mp, j), "bucket bounds must increase, %s follows %s", Decimal(m.Buckets[j]), Decimal(m.Buckets[j-1]))
+				}
+			}
+		} else if len(m.Buckets) > 0 {
+			v.addf(mp+".buckets", "only histograms have buckets")
+		}
+	}
+}
+
+func (v *validator) slo(p string, s *Service, o *SLO) {
+	if !sloName.MatchString(o.Name) {
+		v.addf(p+".name", "expected letters, digits and underscores starting with a letter, got %q", o.Name)
+	}
+	if !(o.Objective > 0 && o.Objective < 1) {
+		v.addf(p+".objective", "expected a ratio strictly between 0 and 1 (0.995 for 99.5%%), got %s", Decimal(o.Objective))
+		return // every check below divides by the budget
+	}
+	if o.Period < Duration(24*time.Hour) {
+		v.addf(p+".period", "expected at least 1d, got %s", o.Period)
+	} else if o.Period%PeriodTile != 0 {
+		v.addf(p+".period", "expected a whole number of hours such as 30d or 28d, got %s", o.Period)
+	}
+	if o.MinEvents < 0 {
+		v.addf(p+".minEvents", "expected zero or more events, got %s", Decimal(o.MinEvents))
+	}
+	if !(o.FreezeBelow > 0 && o.FreezeBelow < 1) {
+		v.addf(p+".freezeBelow", "expected a fraction of budget strictly between 0 and 1, got %s", Decimal(o.FreezeBelow))
+	}
+	v.sli(p+".sli", s, &o.SLI)
+	tiers := map[string]bool{}
+	for i := range o.Tiers {
+		t := &o.Tiers[i]
+		tp := fmt.Sprintf("%s.tiers[%d]", p, i)
+		if !kebab.MatchString(t.Name) {
+			v.addf(tp+".name", "expected a short kebab-case tier name such as fast, got %q", t.Name)
+		}
+		if tiers[t.Name] {
+			v.addf(tp+".name", "duplicate tier %q", t.Name)
+		}
+		tiers[t.Name] = true
+		v.tier(tp, s, o, t)
+	}
+}
+
+func (v *validator) sli(p string, s *Service, sli *SLI) {
+	switch {
+	case sli.Events != nil && sli.Latency != nil:
+		v.addf(p, "expected exactly one of events or latency, got both")
+	case sli.Events != nil:
+		e := sli.Events
+		m := v.metric(p+".events.metric", s, e.Metric, Counter)
+		v.matchers(p+".events.total", s, m, e.Total)
+		if e.Bad == "" {
+			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
+		}
+		v.matchers(p+".events.bad", s, m, e.Bad)
+	case sli.Latency != nil:
+		l := sli.Latency
+		m := v.metric(p+".latency.metric", s, l.Metric, Histogram)
+		v.matchers(p+".latency.matchers", s, m, l.Matchers)
+		if m != nil && !slices.Contains(m.Buckets, l.Threshold) {
+			v.addf(p+".latency.threshold", "expected one of %s's bucket bounds %s, got %s", l.Metric, bounds(m.Buckets), Decimal(l.Threshold))
+		}
+	default:
+		v.addf(p, "expected one of events or latency")
+	}
+}
+
+func bounds(bs []float64) string {
+	s := "["
+	for i, b := range bs {
+		if i > 0 {
+			s += " "
+		}
+		s += Decimal(b)
+	}
+	return s + "]"
+}
+
+// metric looks a name up in the contract and checks its type.
+func (v *validator) metric(path string, s *Service, name string, want MetricType) *Metric {
+	m, ok := s.Metric(name)
+	if !ok {
+		v.addf(path, "expected a %s of the service's metric contract, got %q", want, name)
+		return nil
+	}
+	if m.Type != want {
+		v.addf(path, "expected a %s, but the contract declares %q a %s", want, name, m.Type)
+		return nil
+	}
+	return &m
+}
+
+// matchers checks that raw parses and only names labels the metric has.
+func (v *validator) matchers(path string, s *Service, m *Metric, raw string) {
+	ms, err := ParseMatchers(raw)
+	if err != nil {
+		v.addf(path, "%v", err)
+		return
+	}
+	if m == nil {
+		return
+	}
+	for _, mt := range ms {
+		known := slices.Contains(m.Labels, mt.Name) || slices.Contains(m.OptionalLabels, mt.Name)
+		if _, sel := s.Selector[mt.Name]; !known && !sel {
+			v.addf(path, "label %q is not among %s's labels %v", mt.Name, m.Name, slices.Concat(m.Labels, m.OptionalLabels))
+		}
+	}
+}
+
+// window checks that w tiles into evaluation intervals.
+func (v *validator) window(path string, s *Service, w Duration) {
+	if w <= 0 {
+		v.addf(path, "expected a positive duration such as 5m")
+	} else if s.EvaluationInterval > 0 && w%s.EvaluationInterval != 0 {
+		v.addf(path, "expected a multiple of the evaluation interval %s, got %s", s.EvaluationInterval, w)
+	}
+}
+
+func (v *validator) severity(path string, sev Severity) {
+	if sev != Page && sev != Ticket {
+		v.addf(path, "expected page or ticket, got %q", sev)
+	}
+}
+
+func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
+	v.severity(p+".severity", t.Severity)
+	v.window(p+".long", s, t.Long)
+	v.window(p+".short", s, t.Short)
+	if t.Short >= t.Long {
+		v.addf(p+".short", "expected a window shorter than long (%s), got %s", t.Long, t.Short)
+	}
+	if t.Long >= o.Period {
+		v.addf(p+".long", "expected a window shorter than the period %s, got %s", o.Period, t.Long)
+	}
+	if t.For < 0 {
+		v.addf(p+".for", "expected zero or a positive duration")
+	}
+	if t.Factor <= 0 {
+		v.addf(p+".factor", "expected a positive burn factor such as 14.4, got %s", Decimal(t.Factor))
+		return
+	}
+	if budget := o.BudgetRatio(); t.Threshold(budget) >= 1 {
+		v.addf(p+".factor", "burn factor %s needs an error ratio of %s (%s x budget %s), which can never be reached, so the alert could never fire; "+
+			"use a factor below %s, or an objective above %s",
+			Decimal(t.Factor), Decimal(t.Threshold(budget)), Decimal(t.Factor), Decimal(budget),
+			Decimal(1/budget), Percent(1-1/t.Factor))
+	}
+}
+
+func (v *validator) threshold(p string, s *Service, a *ThresholdAlert) {
+	v.severity(p+".severity", a.Severity)
+	if a.Summary == "" {
+		v.addf(p+".summary", "expected one static sentence saying what is wrong")
+	}
+	if a.For < 0 {
+		v.addf(p+".for", "expected zero or a positive duration")
+	}
+	switch {
+	case a.ErrorRatio != nil && a.Quantile != nil:
+		v.addf(p, "expected exactly one of errorRatio or quantile, got both")
+	case a.ErrorRatio != nil:
+		if _, ok := s.SLO(a.ErrorRatio.SLO); !ok {
+			v.addf(p+".errorRatio.slo", "expected the name of one of the service's SLOs, got %q", a.ErrorRatio.SLO)
+		}
+		v.window(p+".errorRatio.window", s, a.ErrorRatio.Window)
+		if !(a.Above > 0 && a.Above < 1) {
+			v.addf(p+".above", "expected an error ratio strictly between 0 and 1, got %s", Decimal(a.Above))
+		}
+	case a.Quantile != nil:
+		q := a.Quantile
+		m := v.metric(p+".quantile.metric", s, q.Metric, Histogram)
+		v.matchers(p+".quantile.matchers", s, m, q.Matchers)
+		if !(q.Quantile > 0 && q.Quantile < 1) {
+			v.addf(p+".quantile.quantile", "expected a quantile strictly between 0 and 1 (0.95 for P95), got %s", Decimal(q.Quantile))
+		}
+		v.window(p+".quantile.window", s, q.Window)
+		if a.Above <= 0 {
+			v.addf(p+".above", "expected a positive latency in seconds, got %s", Decimal(a.Above))
+		}
+	default:
+		v.addf(p, "expected one of errorRatio or quantile")
+	}
+}

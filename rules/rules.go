@@ -1,0 +1,72 @@
+// Package rules turns a service of the model into Prometheus recording and
+// alerting rules, and checks them with Prometheus' own parsers.
+//
+// Events are counted once, at the evaluation interval: each evaluation
+// records the bad and total events of the last interval, so the recordings
+// tile time without overlap. Every longer window is the sum of those tiles
+// divided by the sum of the totals: exact, traffic-weighted, and without a
+// rate() over days of raw series. The SLO period is summed from coarser
+// 4m tiles in a slower group, to keep a 30d window cheap.
+package rules
+
+import (
+	"fmt"
+
+	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Build returns the rule groups of one service. The service must have passed
+// model validation; expressions are parsed as they are built, and a failure
+// there is reported, not panicked on.
+func Build(svc *model.Service, bundleVersion string) (rulefmt.RuleGroups, error) {
+	b := &builder{svc: svc}
+	for _, o := range svc.SLOs {
+		b.group(model.GroupName(svc.Name, o.Name), svc.EvaluationInterval, b.sloRules(o))
+		b.group(model.PeriodGroupName(svc.Name, o.Name), model.PeriodTile, b.periodRules(o))
+	}
+	b.group(model.ServiceGroupName(svc.Name), svc.EvaluationInterval, b.serviceRules(bundleVersion))
+	return rulefmt.RuleGroups{Groups: b.groups}, b.err
+}
+
+// builder accumulates groups and the first expression error.
+type builder struct {
+	svc    *model.Service
+	groups []rulefmt.RuleGroup
+	err    error
+}
+
+func (b *builder) group(name string, interval model.Duration, rs []rulefmt.Rule) {
+	b.groups = append(b.groups, rulefmt.RuleGroup{Name: name, Interval: prommodel.Duration(interval), Rules: rs})
+}
+
+// expr parses and pretty-prints a generated expression, so every rule file
+// holds only PromQL the real parser accepted.
+func (b *builder) expr(format string, args ...any) string {
+	s := fmt.Sprintf(format, args...)
+	e, err := model.ParseExpr(s)
+	if err != nil {
+		if b.err == nil {
+			b.err = fmt.Errorf("service %s: generated expression %q does not parse: %w", b.svc.Name, s, err)
+		}
+		return s
+	}
+	return parser.Prettify(e)
+}
+
+// record builds a recording rule carrying the SLO's identity labels.
+func (b *builder) record(name string, o model.SLO, expr string) rulefmt.Rule {
+	return rulefmt.Rule{Record: name, Expr: expr, Labels: b.sloLabels(o)}
+}
+
+func (b *builder) sloLabels(o model.SLO) map[string]string {
+	return map[string]string{model.LabelService: b.svc.Name, model.LabelSLO: o.Name}
+}
+
+// ref selects the series an SLO's recording rule produced.
+func (b *builder) ref(record string, o model.SLO) string {
+	return fmt.Sprintf(`%s{%s=%q,%s=%q}`, record, model.LabelService, b.svc.Name, model.LabelSLO, o.Name)
+}

@@ -1,0 +1,78 @@
+package rules
+
+import (
+	"github.com/prometheus/prometheus/model/rulefmt"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// sloRules is the SLO's fast group: event tiles, the ratio and burn rate of
+// every window its alerts read, then the alerts, which therefore see this
+// evaluation's values.
+func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
+	tile := b.svc.EvaluationInterval
+	bad, total := b.eventTiles(o, tile)
+	rs := []rulefmt.Rule{
+		b.record(model.BadEventsRecord(tile), o, bad),
+		b.record(model.TotalEventsRecord(tile), o, total),
+	}
+	for _, w := range b.svc.Windows(o) {
+		rs = append(rs, b.windowRules(o, tile, w)...)
+	}
+	rs = append(rs, b.tierAlerts(o)...)
+	rs = append(rs, b.ratioThresholdAlerts(o)...)
+	return append(rs, b.absentAlert(o))
+}
+
+// eventTiles counts the bad and all events of the last interval from raw
+// series. A service that has never failed has no 5xx series at all, so bad
+// falls back to 0 rather than leaving the SLI empty. A latency SLI's bad
+// count has no fallback: a threshold bucket that stops matching must show as
+// missing data, never as a perfect SLI.
+func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total string) {
+	switch {
+	case o.SLI.Events != nil:
+		all, failed := b.svc.EventSelectors(o.SLI.Events)
+		return b.expr(`sum(increase(%s[%s])) or vector(0)`, failed, tile),
+			b.expr(`sum(increase(%s[%s]))`, all, tile)
+	default:
+		count, fast := b.svc.HistogramSelectors(o.SLI.Latency)
+		return b.expr(`sum(increase(%s[%s])) - sum(increase(%s[%s]))`, count, tile, fast, tile),
+			b.expr(`sum(increase(%s[%s]))`, count, tile)
+	}
+}
+
+// ratio divides summed bad tiles by summed total tiles over w. A window with
+// no traffic yields no sample (not NaN), so it can neither page nor draw.
+func (b *builder) ratio(o model.SLO, tile, w model.Duration) string {
+	return b.expr(`sum_over_time(%s[%s]) / (sum_over_time(%s[%s]) > 0)`,
+		b.ref(model.BadEventsRecord(tile), o), w, b.ref(model.TotalEventsRecord(tile), o), w)
+}
+
+// windowRules records the error ratio and the burn rate over w.
+func (b *builder) windowRules(o model.SLO, tile, w model.Duration) []rulefmt.Rule {
+	return []rulefmt.Rule{
+		b.record(model.ErrorRatioRecord(w), o, b.ratio(o, tile, w)),
+		b.record(model.BurnRateRecord(w), o,
+			b.expr(`%s / %s`, b.ref(model.ErrorRatioRecord(w), o), model.Decimal(o.BudgetRatio()))),
+	}
+}
+
+// periodRules is the SLO's slow group: coarse tiles summed from the fine
+// ones, the SLI over the whole period, the budget left, and the SLO's
+// constants for dashboards.
+func (b *builder) periodRules(o model.SLO) []rulefmt.Rule {
+	fine, coarse := b.svc.EvaluationInterval, model.PeriodTile
+	rs := []rulefmt.Rule{
+		b.record(model.BadEventsRecord(coarse), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(fine), o), coarse)),
+		b.record(model.TotalEventsRecord(coarse), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.TotalEventsRecord(fine), o), coarse)),
+	}
+	rs = append(rs, b.windowRules(o, coarse, o.Period)...)
+	return append(rs,
+		b.record(model.BudgetRemainingRecord, o,
+			b.expr(`1 - %s / %s`, b.ref(model.ErrorRatioRecord(o.Period), o), model.Decimal(o.BudgetRatio()))),
+		b.record(model.ObjectiveRecord, o, b.expr(`vector(%s)`, model.Decimal(o.Objective))),
+		b.record(model.ErrorBudgetRecord, o, b.expr(`vector(%s)`, model.Decimal(o.BudgetRatio()))),
+		b.record(model.FreezeBelowRecord, o, b.expr(`vector(%s)`, model.Decimal(o.FreezeBelow))),
+	)
+}
