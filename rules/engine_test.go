@@ -1,0 +1,167 @@
+package rules_test
+
+import (
+	"context"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/rules"
+	"github.com/tensorwasm/obsbundle/sim"
+)
+
+// epoch is an arbitrary, minute-aligned start of simulated time.
+var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const scrape = 15 * time.Second
+
+// tensorWasm returns TensorWasm's validated service and its evaluator.
+func tensorWasm(t *testing.T) (*model.Service, *evaluator.Evaluator) {
+	t.Helper()
+	s := catalog.TensorWasm()
+	require.NoError(t, s.Validate())
+	svc := &s.Services[0]
+	groups, err := rules.Build(svc, s.Version)
+	require.NoError(t, err)
+	ev, err := evaluator.New(groups.Groups...)
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ev.Close() })
+	return svc, ev
+}
+
+// requests simulates TensorWasm's request counter on /invoke.
+func requests(traffic sim.Profile, incidents ...sim.Incident) *sim.Requests {
+	return &sim.Requests{
+		Metric:      catalog.HTTPRequests,
+		Labels:      map[string]string{"job": "tensor-wasm", "route": "/invoke", "method": "POST"},
+		StatusLabel: "status", Good: "200", Bad: "500",
+		Traffic: traffic, Incidents: incidents, Start: epoch,
+	}
+}
+
+// firstEvent returns when alert first reached state, or false.
+func firstEvent(ev *evaluator.Evaluator, alert string, state evaluator.State) (evaluator.Event, bool) {
+	for _, e := range ev.Events {
+		if e.Alert == alert && e.State == state {
+			return e, true
+		}
+	}
+	return evaluator.Event{}, false
+}
+
+func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
+	_, ev := tensorWasm(t)
+	start, length := 2*time.Hour, 30*time.Minute
+	req := requests(sim.Constant(20), sim.Incident{Start: start, Duration: length, ErrorRatio: 1})
+	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(3*time.Hour), scrape, req.Scrape))
+
+	firing, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Firing)
+	require.True(t, ok, "the fast tier never fired on a 100%% error incident; events: %v", ev.Events)
+	delay := firing.At.Sub(epoch.Add(start))
+	require.Greater(t, delay, time.Duration(0), "fired before the incident")
+	require.LessOrEqual(t, delay, 5*time.Minute)
+	require.Equal(t, "page", firing.Labels.Get(model.LabelSeverity))
+	require.Equal(t, "fast", firing.Labels.Get(model.LabelTier))
+	require.Equal(t, "availability_http", firing.Labels.Get(model.LabelSLO))
+
+	resolved, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Resolved)
+	require.True(t, ok, "the fast tier never resolved after the incident")
+	// The 5m short window empties five minutes after the errors stop.
+	require.Equal(t, epoch.Add(start+length+5*time.Minute), resolved.At)
+}
+
+func TestNothingFiresAtHalfTheSustainableBurn(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		traffic sim.Profile
+	}{
+		{"constant traffic", sim.Constant(20)},
+		{"diurnal traffic swinging 10x", sim.Diurnal(50, 10)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			_, ev := tensorWasm(t)
+			req := requests(tc.traffic)
+			req.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5 of a 0.5% budget
+			// Four days fill every window up to the very-slow tier's 3d.
+			require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(4*24*time.Hour), scrape, req.Scrape))
+
+			for _, e := range ev.Events {
+				require.NotEqual(t, "availability_http", e.Labels.Get(model.LabelSLO), "unexpected alert %v at %s", e.Labels, e.At)
+			}
+			// The latency SLOs were given no histogram, and say so.
+			absent, ok := firstEvent(ev, "SLOMetricAbsent", evaluator.Firing)
+			require.True(t, ok)
+			require.Equal(t, epoch.Add(model.AbsentAfter().Std()), absent.At)
+			require.Contains(t, []string{"latency_http_invoke", "latency_http_healthz_P95"}, absent.Labels.Get(model.LabelSLO))
+
+			// And the burn the rules record is the one simulated.
+			v, err := ev.Query(context.Background(), `slo:burn_rate:ratio_rate3d{slo="availability_http"}`, epoch.Add(4*24*time.Hour))
+			require.NoError(t, err)
+			require.Len(t, v, 1)
+			require.InDelta(t, 0.5, v[0].F, 1e-9)
+		})
+	}
+}
+
+func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
+	svc, ev := tensorWasm(t)
+	o, _ := svc.SLO("availability_http")
+	period := o.Period.Std()
+	// Failures arrive at a steady 0.05/s while traffic swings 10x, so the
+	// error ratio is 10x higher at night than at the daily peak.
+	req := requests(sim.Diurnal(100, 10))
+	req.ErrorRatio = func(at time.Duration) float64 { return 0.05 / req.Traffic(at) }
+
+	end := epoch.Add(period + 2*model.PeriodTile.Std())
+	from := end.Add(-period - model.PeriodTile.Std())
+	tiles := map[string]bool{
+		model.BadEventsRecord(svc.EvaluationInterval): true, model.TotalEventsRecord(svc.EvaluationInterval): true,
+		model.BadEventsRecord(model.PeriodTile): true, model.TotalEventsRecord(model.PeriodTile): true,
+	}
+	// Only the tiles matter until the end; skipping the rest keeps 30 days quick.
+	ev.Filter = func(at time.Time, name string) bool { return tiles[name] || at.Equal(end) }
+
+	var good0, bad0 float64
+	feed := func(at time.Time, add func(labels.Labels, float64)) {
+		req.Scrape(at, add)
+		if at.Equal(end.Add(-period)) {
+			good0, bad0 = req.Counts()
+		}
+	}
+	require.NoError(t, ev.Run(context.Background(), epoch, end, scrape, feed))
+	require.Equal(t, 0, int(from.Sub(epoch)%model.PeriodTile.Std()), "the end must fall on a period-group evaluation")
+
+	good, bad := req.Counts()
+	exact := (bad - bad0) / (good - good0 + bad - bad0)
+
+	ctx := context.Background()
+	recorded := queryOne(t, ev, ctx, `slo:sli_error:ratio_rate30d{slo="availability_http"}`, end)
+	require.InDelta(t, exact, recorded, 1e-5, "recorded 30d SLI %g, exact %g", recorded, exact)
+
+	// Averaging 5m ratios over the period, as generators commonly do, is
+	// not traffic-weighted: night-time ratios count as much as peak ones.
+	averaged := queryOne(t, ev, ctx, `avg_over_time((
+		sum(rate(tensor_wasm_http_requests_total{status="500"}[5m])) / sum(rate(tensor_wasm_http_requests_total[5m]))
+	)[30d:5m])`, end)
+	require.Greater(t, math.Abs(averaged-exact), 50*math.Abs(recorded-exact)+1e-4,
+		"averaged 5m ratios %g should miss the exact %g by far more than the recorded %g", averaged, exact, recorded)
+	t.Logf("exact %.10f, recorded %.10f (off by %.2g), averaged 5m ratios %.10f", exact, recorded, recorded-exact, averaged)
+
+	remaining := queryOne(t, ev, ctx, `slo:error_budget_remaining:ratio{slo="availability_http"}`, end)
+	require.InDelta(t, 1-exact/o.BudgetRatio(), remaining, 1e-3)
+}
+
+func queryOne(t *testing.T, ev *evaluator.Evaluator, ctx context.Context, q string, at time.Time) float64 {
+	t.Helper()
+	v, err := ev.Query(ctx, q, at)
+	require.NoError(t, err)
+	require.Len(t, v, 1, "query %s", q)
+	return v[0].F
+}
