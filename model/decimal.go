@@ -24,5 +24,15 @@ func Decimal(x float64) string {
 	return strconv.FormatFloat(Clean(x), 'f', -1, 64)
 }
 
-// Percent formats a ratio as a percentage for prose: 0.005 -> "0.5%".
-func Percent(ratio float64) string { return Decimal(ratio*100) + "%" }
+// Percent formats a ratio as a percentage for prose, to four significant
+// digits: 0.005 -> "0.5%", 0.93055... -> "93.06%".
+func Percent(ratio float64) string {
+	return strconv.FormatFloat(Clean(ratio*100), 'g', 4, 64) + "%"
+}
+
+// PercentAbove formats the smallest two-decimal percentage at or above
+// ratio, for advice such as "use an objective above 93.06%" that must hold
+// once followed.
+func PercentAbove(ratio float64) string {
+	return Decimal(math.Ceil(Clean(ratio*10000))/100) + "%"
+}

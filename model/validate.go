@@ -3,6 +3,7 @@ package model
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"net/url"
 	"regexp"
 	"slices"
@@ -69,7 +70,8 @@ func (v *validator) service(p string, s *Service) {
 	if !kebab.MatchString(s.Name) {
 		v.addf(p+".name", "expected a lowercase name of letters, digits and dashes, got %q", s.Name)
 	}
-	for k, val := range s.Selector {
+	for _, k := range slices.Sorted(maps.Keys(s.Selector)) {
+		val := s.Selector[k]
 		if !prommodel.LegacyValidation.IsValidLabelName(k) {
 			v.addf(p+".selector."+k, "expected a Prometheus label name")
 		}
@@ -296,7 +298,7 @@ func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 		v.addf(p+".factor", "burn factor %s needs an error ratio of %s (%s x budget %s), which can never be reached, so the alert could never fire; "+
 			"use a factor below %s, or an objective above %s",
 			Decimal(t.Factor), Decimal(t.Threshold(budget)), Decimal(t.Factor), Decimal(budget),
-			Decimal(1/budget), Percent(1-1/t.Factor))
+			Decimal(1/budget), PercentAbove(1-1/t.Factor))
 	}
 }
 

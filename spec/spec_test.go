@@ -1,0 +1,85 @@
+package spec_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/spec"
+)
+
+const good = "testdata/minimal.good.yaml"
+
+func TestGoodSpecLoadsWithDefaults(t *testing.T) {
+	s, err := spec.LoadFile(good)
+	require.NoError(t, err)
+	require.Equal(t, "2.1.0", s.Version)
+	svc := s.Services[0]
+	require.Equal(t, model.DefaultEvaluationInterval, svc.EvaluationInterval)
+	require.Equal(t, model.DefaultPeriod, svc.SLOs[0].Period)
+	require.Equal(t, 0.5, svc.SLOs[1].SLI.Latency.Threshold)
+	require.Equal(t, model.Duration(3600e9), svc.SLOs[0].Tiers[0].Long)
+}
+
+// Each bad spec is the good one with one edit; the error must point at the
+// line and column of the fault, name the field and say what was expected.
+func TestBadSpecsNameFileLineFieldAndExpectation(t *testing.T) {
+	base, err := os.ReadFile(good)
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		name     string
+		old, new string
+		want     string
+	}{
+		{"an unknown field", "        objective: 0.999", "        objectiv: 0.999",
+			`bad.yaml:19:9: services[0].slos[0].objectiv: unknown field "objectiv"; expected one of name, description, objective,`},
+		{"an objective above 1", "objective: 0.999", "objective: 1.2",
+			`bad.yaml:19:20: services[0].slos[0].objective: expected a ratio strictly between 0 and 1 (0.995 for 99.5%), got 1.2`},
+		{"a 90% objective under a 14.4x tier", "objective: 0.999", "objective: 0.9",
+			`bad.yaml:25:102: services[0].slos[0].tiers[0].factor: burn factor 14.4 needs an error ratio of 1.44 (14.4 x budget 0.1), which can never be reached, so the alert could never fire; use a factor below 10, or an objective above 93.06%`},
+		{"a latency threshold that is no bucket bound", "threshold: 0.5", "threshold: 0.3",
+			`bad.yaml:32:24: services[0].slos[1].sli.latency.threshold: expected one of http_request_duration_seconds's bucket bounds [0.1 0.25 0.5 1], got 0.3`},
+		{"duplicate SLO names", "      - name: latency", "      - name: availability",
+			`bad.yaml:26:15: services[0].slos[1].name: duplicate SLO name "availability"`},
+		{"a malformed selector", `bad: status=~"5.."`, `bad: status=~"5..`,
+			`bad.yaml:23:18: services[0].slos[0].sli.events.bad: expected PromQL label matchers such as status=~"5..": `},
+		{"a label the metric does not have", `bad: status=~"5.."`, `bad: code=~"5.."`,
+			`bad.yaml:23:18: services[0].slos[0].sli.events.bad: label "code" is not among http_requests_total's labels [route status]`},
+		{"a number where a string belongs", "name: shop\nversion", "name: 12\nversion",
+			`bad.yaml:1:7: name: expected a string, got "12" (quote it)`},
+		{"a malformed duration", "long: 1h", "long: 1hour",
+			`bad.yaml:25:79: services[0].slos[0].tiers[0].long: expected a duration such as 5m or 30d, got "1hour"`},
+		{"an unknown severity", "severity: page", "severity: critical",
+			`bad.yaml:25:67: services[0].slos[0].tiers[0].severity: expected page or ticket, got "critical"`},
+		{"broken YAML", "    slos:\n", "    slos: [\n",
+			`bad.yaml:17:1: invalid YAML: did not find expected node content`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			require.Contains(t, string(base), tc.old, "the edit must apply")
+			path := filepath.Join(t.TempDir(), "bad.yaml")
+			require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(base), tc.old, tc.new, 1)), 0o644))
+			_, err := spec.LoadFile(path)
+			require.Error(t, err)
+			require.Contains(t, err.Error(), path[:len(path)-len("bad.yaml")]+tc.want)
+		})
+	}
+}
+
+func TestUnreadableSpecsSayWhy(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct{ path, want string }{
+		{filepath.Join(dir, "missing.yaml"), "missing.yaml: cannot read spec: no such file or directory"},
+		{dir, ": cannot read spec: is a directory"},
+	} {
+		_, err := spec.LoadFile(tc.path)
+		require.ErrorContains(t, err, tc.want)
+	}
+	empty := filepath.Join(dir, "empty.yaml")
+	require.NoError(t, os.WriteFile(empty, nil, 0o644))
+	_, err := spec.LoadFile(empty)
+	require.ErrorContains(t, err, "empty.yaml: the spec is empty")
+}
