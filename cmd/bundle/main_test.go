@@ -1,0 +1,112 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// bundleCmd runs the command in-process and returns exit code and output.
+func bundleCmd(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = run(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// tree reads every file under dir, keyed by relative path.
+func tree(t *testing.T, dir string) map[string]string {
+	t.Helper()
+	files := map[string]string{}
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		rel, _ := filepath.Rel(dir, p)
+		files[rel] = string(b)
+		return err
+	}))
+	return files
+}
+
+func TestDefaultRunWritesTensorWasmBundleAndSummary(t *testing.T) {
+	out := t.TempDir()
+	code, stdout, stderr := bundleCmd("-out", out)
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "tensor-wasm 1.0.0: 2 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
+	require.Regexp(t, `rules/tensor-wasm.rules.yaml +\d+ recording rules, +\d+ alerts`, stdout)
+	files := tree(t, out)
+	require.Contains(t, files, "tensor-wasm/1.0.0/rules/tensor-wasm.rules.yaml")
+	require.Contains(t, files, "tensor-wasm/1.0.0/manifest.json")
+
+	// A second run gives a byte-identical bundle.
+	code, _, stderr = bundleCmd("-out", out)
+	require.Equal(t, 0, code, stderr)
+	require.Equal(t, files, tree(t, out))
+}
+
+func TestVersionFlagNamesTheBundle(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := bundleCmd("-out", out, "-version", "2.3.4")
+	require.Equal(t, 0, code, stderr)
+	manifest := tree(t, out)["tensor-wasm/2.3.4/manifest.json"]
+	require.Contains(t, manifest, `"version": "2.3.4"`)
+
+	code, _, stderr = bundleCmd("-out", out, "-version", "2.3")
+	require.Equal(t, 1, code)
+	require.Equal(t, "bundle: -version \"2.3\": expected a semantic version X.Y.Z\n", stderr)
+}
+
+func TestCheckAndJSONWriteNothing(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "dist")
+	code, stdout, stderr := bundleCmd("-out", out, "-check", "-spec", "../../examples/inference-gateway.yaml")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "checked, nothing written")
+
+	code, stdout, stderr = bundleCmd("-out", out, "-json")
+	require.Equal(t, 0, code, stderr)
+	var doc struct {
+		Name, Version string
+		Files         []struct{ Path, Content string }
+	}
+	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
+	require.Equal(t, "tensor-wasm", doc.Name)
+	require.Len(t, doc.Files, 2)
+	require.NoDirExists(t, out)
+}
+
+func TestBadSpecExitsNonZeroAndLeavesThePreviousBundle(t *testing.T) {
+	out := t.TempDir()
+	code, _, stderr := bundleCmd("-out", out, "-spec", "../../examples/inference-gateway.yaml")
+	require.Equal(t, 0, code, stderr)
+	before := tree(t, out)
+
+	good, err := os.ReadFile("../../examples/inference-gateway.yaml")
+	require.NoError(t, err)
+	bad := filepath.Join(t.TempDir(), "gateway.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(good), "objective: 0.995", "objective: 1.2", 1)), 0o644))
+
+	code, stdout, stderr := bundleCmd("-out", out, "-spec", bad)
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Regexp(t, `^bundle: .*gateway\.yaml:\d+:\d+: services\[0\]\.slos\[0\]\.objective: expected a ratio strictly between 0 and 1 \(0\.995 for 99\.5%\), got 1\.2\n$`, stderr)
+	require.Equal(t, before, tree(t, out), "a failed run must not touch what is there")
+}
+
+func TestUsage(t *testing.T) {
+	code, _, stderr := bundleCmd("-h")
+	require.Equal(t, 0, code)
+	for _, flag := range []string{"-out", "-spec", "-version", "-check", "-json"} {
+		require.Contains(t, stderr, flag)
+	}
+	code, _, _ = bundleCmd("-nope")
+	require.Equal(t, 2, code)
+	code, _, stderr = bundleCmd("extra")
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, `unexpected argument "extra"`)
+}
