@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 
@@ -94,7 +95,7 @@ func backfill(ev *evaluator.Evaluator, svc *model.Service, o model.SLO, end time
 		for m := range costMethods {
 			for st := range costStatuses {
 				for i := range costInstances {
-					series = append(series, labels.FromStrings(labels.MetricName, catalog.HTTPRequests,
+					series = append(series, labels.FromStrings(prommodel.MetricNameLabel, catalog.HTTPRequests,
 						"job", "tensor-wasm", "instance", fmt.Sprintf("host-%d:9090", i), "method", fmt.Sprintf("M%d", m),
 						"route", fmt.Sprintf("/route-%d", r), "status", fmt.Sprintf("%d", 200+st*50)))
 				}
@@ -102,7 +103,7 @@ func backfill(ev *evaluator.Evaluator, svc *model.Service, o model.SLO, end time
 		}
 	}
 	tile := func(name string) labels.Labels {
-		return labels.FromStrings(labels.MetricName, name, model.LabelService, svc.Name, model.LabelSLO, o.Name)
+		return labels.FromStrings(prommodel.MetricNameLabel, name, model.LabelService, svc.Name, model.LabelSLO, o.Name)
 	}
 	fine, coarse := svc.EvaluationInterval.Std(), model.PeriodTile.Std()
 	app := ev.Storage().Appender(context.Background())

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -89,7 +90,7 @@ func (r *Requests) Scrape(now time.Time, add func(labels.Labels, float64)) {
 }
 
 func (r *Requests) series(status string) labels.Labels {
-	m := map[string]string{labels.MetricName: r.Metric, r.StatusLabel: status}
+	m := map[string]string{prommodel.MetricNameLabel: r.Metric, r.StatusLabel: status}
 	keys := make([]string, 0, len(r.Labels))
 	for k := range r.Labels {
 		keys = append(keys, k)

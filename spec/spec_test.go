@@ -83,3 +83,18 @@ func TestUnreadableSpecsSayWhy(t *testing.T) {
 	_, err := spec.LoadFile(empty)
 	require.ErrorContains(t, err, "empty.yaml: the spec is empty")
 }
+
+// The spec shown in the README must stay a valid spec.
+func TestREADMEExampleLoads(t *testing.T) {
+	readme, err := os.ReadFile("../README.md")
+	require.NoError(t, err)
+	_, rest, ok := strings.Cut(string(readme), "## Spec format")
+	require.True(t, ok)
+	_, rest, ok = strings.Cut(rest, "```yaml\n")
+	require.True(t, ok)
+	example, _, ok := strings.Cut(rest, "```")
+	require.True(t, ok)
+	s, err := spec.Parse("README.md", []byte(example))
+	require.NoError(t, err)
+	require.Len(t, s.Services[0].Alerts, 2)
+}
