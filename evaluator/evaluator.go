@@ -9,12 +9,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"sort"
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
@@ -63,6 +65,9 @@ type group struct {
 	// last holds, per alerting rule, each active alert's state after the
 	// previous evaluation, keyed by its labels.
 	last map[string]map[string]tracked
+	// written holds, per rule, the series its previous evaluation wrote,
+	// so series that disappear get a staleness marker as in Prometheus.
+	written []map[string]labels.Labels
 }
 
 type tracked struct {
@@ -112,6 +117,7 @@ func New(groups ...rulefmt.RuleGroup) (*Evaluator, error) {
 			rg.rules = append(rg.rules, rules.NewAlertingRule(r.Alert, expr, time.Duration(r.For), time.Duration(r.KeepFiringFor),
 				labels.FromMap(r.Labels), labels.FromMap(r.Annotations), labels.EmptyLabels(), "", true, logger))
 		}
+		rg.written = make([]map[string]labels.Labels, len(rg.rules))
 		e.groups = append(e.groups, rg)
 	}
 	return e, nil
@@ -194,7 +200,7 @@ func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Ve
 }
 
 func (e *Evaluator) evalGroup(ctx context.Context, g *group, t time.Time) error {
-	for _, r := range g.rules {
+	for i, r := range g.rules {
 		if e.Filter != nil && !e.Filter(t, r.Name()) {
 			continue
 		}
@@ -202,7 +208,7 @@ func (e *Evaluator) evalGroup(ctx context.Context, g *group, t time.Time) error 
 		if err != nil {
 			return fmt.Errorf("group %s, rule %s at %s: %w", g.name, r.Name(), t.UTC().Format(time.RFC3339), err)
 		}
-		if err := e.store(ctx, vec); err != nil {
+		if err := e.store(ctx, g, i, vec, t); err != nil {
 			return err
 		}
 		if ar, ok := r.(*rules.AlertingRule); ok {
@@ -212,15 +218,29 @@ func (e *Evaluator) evalGroup(ctx context.Context, g *group, t time.Time) error 
 	return nil
 }
 
-// store writes a rule's output back, so later rules and queries read it.
-func (e *Evaluator) store(ctx context.Context, vec promql.Vector) error {
+// store writes a rule's output back, so later rules and queries read it,
+// and marks stale the series the rule wrote last time but not now, as a
+// Prometheus rule group does: without the marker a vanished value would
+// linger for the 5m lookback and delay every alert reading it.
+func (e *Evaluator) store(ctx context.Context, g *group, rule int, vec promql.Vector, t time.Time) error {
 	app := e.db.Appender(ctx)
+	now := make(map[string]labels.Labels, len(vec))
 	for _, s := range vec {
+		now[s.Metric.String()] = s.Metric
 		if _, err := app.Append(0, s.Metric, s.T, s.F); err != nil {
 			_ = app.Rollback()
 			return err
 		}
 	}
+	for key, l := range g.written[rule] {
+		if _, ok := now[key]; !ok {
+			if _, err := app.Append(0, l, t.UnixMilli(), math.Float64frombits(value.StaleNaN)); err != nil {
+				_ = app.Rollback()
+				return err
+			}
+		}
+	}
+	g.written[rule] = now
 	return app.Commit()
 }
 

@@ -98,6 +98,37 @@ func TestBadSpecExitsNonZeroAndLeavesThePreviousBundle(t *testing.T) {
 	require.Equal(t, before, tree(t, out), "a failed run must not touch what is there")
 }
 
+// Every bad input exits 1 with the reason on stderr and writes nothing.
+func TestBadInputsExitNonZeroAndWriteNothing(t *testing.T) {
+	good, err := os.ReadFile("../../spec/testdata/minimal.good.yaml")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, old, new, want string }{
+		{"unknown field", "        objective: 0.999", "        objectiv: 0.999", `:19:9: services[0].slos[0].objectiv: unknown field`},
+		{"objective 1.2", "objective: 0.999", "objective: 1.2", `:19:20: services[0].slos[0].objective: expected a ratio strictly between 0 and 1`},
+		{"90% objective with a 14.4x tier", "objective: 0.999", "objective: 0.9", `:25:102: services[0].slos[0].tiers[0].factor: burn factor 14.4 needs an error ratio of 1.44`},
+		{"threshold not a bucket bound", "threshold: 0.5", "threshold: 0.3", `:32:24: services[0].slos[1].sli.latency.threshold: expected one of`},
+		{"duplicate SLO names", "      - name: latency", "      - name: availability", `:26:15: services[0].slos[1].name: duplicate SLO name "availability"`},
+		{"malformed selector", `bad: status=~"5.."`, `bad: status=~"5..`, `:23:18: services[0].slos[0].sli.events.bad: expected PromQL label matchers`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			require.NoError(t, os.WriteFile(path, []byte(strings.Replace(string(good), tc.old, tc.new, 1)), 0o644))
+			out := filepath.Join(t.TempDir(), "dist")
+			code, stdout, stderr := bundleCmd("-out", out, "-spec", path)
+			require.Equal(t, 1, code)
+			require.Empty(t, stdout)
+			require.True(t, strings.HasPrefix(stderr, "bundle: "+path+tc.want), stderr)
+			require.NoDirExists(t, out)
+		})
+	}
+	out := filepath.Join(t.TempDir(), "dist")
+	code, _, stderr := bundleCmd("-out", out, "-spec", filepath.Join(dir, "missing.yaml"))
+	require.Equal(t, 1, code)
+	require.Equal(t, "bundle: "+filepath.Join(dir, "missing.yaml")+": cannot read spec: no such file or directory\n", stderr)
+	require.NoDirExists(t, out)
+}
+
 func TestUsage(t *testing.T) {
 	code, _, stderr := bundleCmd("-h")
 	require.Equal(t, 0, code)
