@@ -35,12 +35,12 @@ func tensorWasm(t *testing.T) (*model.Service, *evaluator.Evaluator) {
 	return svc, ev
 }
 
-// requests simulates TensorWasm's request counter on /invoke.
-func requests(traffic sim.Profile, incidents ...sim.Incident) *sim.Requests {
-	return &sim.Requests{
-		Metric:      catalog.HTTPRequests,
-		Labels:      map[string]string{"job": "tensor-wasm", "route": "/invoke", "method": "POST"},
-		StatusLabel: "status", Good: "200", Bad: "500",
+// requests simulates TensorWasm's request counter, all on /invoke.
+func requests(traffic sim.Profile, incidents ...sim.Incident) *sim.HTTP {
+	return &sim.HTTP{
+		Requests: catalog.HTTPRequests, RouteLabel: "route",
+		Labels:  map[string]string{"job": "tensor-wasm"},
+		Routes:  []sim.Route{{Path: "/invoke", Method: "POST", Share: 1}},
 		Traffic: traffic, Incidents: incidents, Start: epoch,
 	}
 }

@@ -17,7 +17,7 @@ import (
 )
 
 // replay builds svc's rules and runs them over the simulated requests.
-func replay(t *testing.T, svc *model.Service, req *sim.Requests, length time.Duration) *evaluator.Evaluator {
+func replay(t *testing.T, svc *model.Service, req *sim.HTTP, length time.Duration) *evaluator.Evaluator {
 	t.Helper()
 	groups, err := rules.Build(svc, "1.0.0")
 	require.NoError(t, err)
@@ -75,9 +75,10 @@ func TestMinEventsKeepsALowTrafficServiceQuiet(t *testing.T) {
 func TestGatewayThresholdAlertHonoursFor(t *testing.T) {
 	s, err := spec.LoadFile("../examples/inference-gateway.yaml")
 	require.NoError(t, err)
-	req := &sim.Requests{
-		Metric: "http_requests_total", Labels: map[string]string{"service": "inference-gateway", "endpoint": "/v1/infer", "method": "POST"},
-		StatusLabel: "status", Good: "200", Bad: "503", Traffic: sim.Constant(10), Start: epoch,
+	req := &sim.HTTP{
+		Requests: "http_requests_total", RouteLabel: "endpoint", Labels: map[string]string{"service": "inference-gateway"},
+		Routes:  []sim.Route{{Path: "/v1/infer", Method: "POST", Share: 1}},
+		Traffic: sim.Constant(10), Start: epoch,
 		Incidents: []sim.Incident{{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.1}},
 	}
 	ev := replay(t, &s.Services[0], req, 3*time.Hour)

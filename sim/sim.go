@@ -1,16 +1,13 @@
-// Package sim produces synthetic, deterministic traffic for a service's
-// request counter: a traffic profile, a baseline error ratio and incidents.
-// Counts are exact real numbers (no sampling noise), so a test can compare
-// what the rules record with the true ratio of the simulated counters.
+// Package sim produces synthetic, deterministic metrics for a service: a
+// traffic profile, a baseline error ratio, per-route latency and incidents.
+// Counts are exact real numbers integrated second by second (no sampling
+// noise), so a test can compare what the rules record with the true ratio of
+// the simulated counters, and two runs of a scenario are identical.
 package sim
 
 import (
 	"math"
-	"sort"
 	"time"
-
-	prommodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 )
 
 // Profile is a request rate, per second, at a time since the start.
@@ -29,75 +26,49 @@ func Diurnal(peak, swing float64) Profile {
 	}
 }
 
-// Incident makes a fraction of requests fail for a while.
+// Incident degrades the service for a while: a fraction of requests fail,
+// latency is multiplied, snapshot work slows down. Routes limits it to some
+// routes (empty: all).
 type Incident struct {
 	Start, Duration time.Duration
 	ErrorRatio      float64
+	LatencyFactor   float64
+	SnapshotFactor  float64
+	Routes          []string
 }
 
-// Requests simulates one request counter split into good and bad series.
-type Requests struct {
-	// Metric is the counter's name; Labels are on every series (job, route...).
-	Metric string
-	Labels map[string]string
-	// StatusLabel, Good and Bad name the status label and its values.
-	StatusLabel, Good, Bad string
-	Traffic                Profile
-	// ErrorRatio is the baseline fraction of failing requests (nil: none).
-	ErrorRatio func(t time.Duration) float64
-	Incidents  []Incident
-	// Start is time zero of the profile.
-	Start time.Time
+func (in Incident) active(t time.Duration) bool { return t >= in.Start && t < in.Start+in.Duration }
 
-	last      time.Time
-	good, bad float64
-}
-
-// ErrorRatioAt is the fraction of requests failing at t: the baseline, or
-// the worst incident under way.
-func (r *Requests) ErrorRatioAt(t time.Duration) float64 {
-	e := 0.0
-	if r.ErrorRatio != nil {
-		e = r.ErrorRatio(t)
+func (in Incident) covers(route string) bool {
+	if len(in.Routes) == 0 {
+		return true
 	}
-	for _, in := range r.Incidents {
-		if t >= in.Start && t < in.Start+in.Duration {
-			e = math.Max(e, in.ErrorRatio)
+	for _, r := range in.Routes {
+		if r == route {
+			return true
 		}
 	}
-	return e
+	return false
 }
 
-// Counts returns the cumulative good and bad requests up to now.
-func (r *Requests) Counts() (good, bad float64) { return r.good, r.bad }
+// LogNormal is a latency distribution by its median and spread (sigma of
+// the log); its CDF turns request counts into histogram bucket counts.
+type LogNormal struct{ Median, Sigma float64 }
 
-// Scrape advances the counters to now (integrating the rates at one-second
-// steps) and reports both series.
-func (r *Requests) Scrape(now time.Time, add func(labels.Labels, float64)) {
-	if r.last.IsZero() {
-		r.last = now
+// Below is the fraction of observations at or below v seconds.
+func (d LogNormal) Below(v float64) float64 {
+	if v <= 0 {
+		return 0
 	}
-	for t := r.last; t.Before(now); t = t.Add(time.Second) {
-		at := t.Sub(r.Start) + time.Second/2
-		rate := r.Traffic(at)
-		e := r.ErrorRatioAt(at)
-		r.good += rate * (1 - e)
-		r.bad += rate * e
-	}
-	r.last = now
-	add(r.series(r.Good), r.good)
-	add(r.series(r.Bad), r.bad)
+	return 0.5 * math.Erfc(-(math.Log(v)-math.Log(d.Median))/(d.Sigma*math.Sqrt2))
 }
 
-func (r *Requests) series(status string) labels.Labels {
-	m := map[string]string{prommodel.MetricNameLabel: r.Metric, r.StatusLabel: status}
-	keys := make([]string, 0, len(r.Labels))
-	for k := range r.Labels {
-		keys = append(keys, k)
+// Mean is the distribution's mean, for the histogram's _sum.
+func (d LogNormal) Mean() float64 { return d.Median * math.Exp(d.Sigma*d.Sigma/2) }
+
+func (d LogNormal) scaled(f float64) LogNormal {
+	if f <= 0 {
+		return d
 	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		m[k] = r.Labels[k]
-	}
-	return labels.FromMap(m)
+	return LogNormal{Median: d.Median * f, Sigma: d.Sigma}
 }

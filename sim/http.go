@@ -1,0 +1,186 @@
+package sim
+
+import (
+	"time"
+
+	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Route is one route of an HTTP service and its share of the traffic.
+type Route struct {
+	Path, Method string
+	Share        float64
+	Latency      LogNormal
+}
+
+// HTTP simulates an HTTP service's request counter and, optionally, its
+// latency histogram, split by route, method and status.
+type HTTP struct {
+	Requests string // counter name
+	Duration string // histogram base name ("" for none)
+	Buckets  []float64
+	// RouteLabel names the route label (route, endpoint, ...).
+	RouteLabel string
+	// Labels are on every series (job, instance...).
+	Labels  map[string]string
+	Routes  []Route
+	Traffic Profile
+	// ErrorRatio is the baseline fraction of failing requests (nil: none).
+	ErrorRatio func(t time.Duration) float64
+	Incidents  []Incident
+	Start      time.Time
+
+	last   time.Time
+	counts map[string]*httpCounts // by route key
+}
+
+// Status codes the simulation reports.
+const (
+	StatusOK    = "200"
+	StatusError = "500"
+)
+
+type httpCounts struct {
+	good, bad    float64
+	sumGood      float64
+	sumBad       float64
+	bucketsGood  []float64
+	bucketsBad   []float64
+	goodL, badL  labels.Labels
+	bucketLabels [2][]labels.Labels
+	countL, sumL [2]labels.Labels
+}
+
+// ErrorRatioAt is the fraction of requests to route failing at t: the
+// baseline, or the worst incident under way.
+func (h *HTTP) ErrorRatioAt(route string, t time.Duration) float64 {
+	e := 0.0
+	if h.ErrorRatio != nil {
+		e = h.ErrorRatio(t)
+	}
+	for _, in := range h.Incidents {
+		if in.active(t) && in.covers(route) && in.ErrorRatio > e {
+			e = in.ErrorRatio
+		}
+	}
+	return e
+}
+
+func (h *HTTP) latencyAt(r Route, t time.Duration) LogNormal {
+	d := r.Latency
+	for _, in := range h.Incidents {
+		if in.active(t) && in.covers(r.Path) {
+			d = d.scaled(in.LatencyFactor)
+		}
+	}
+	return d
+}
+
+// Counts returns the cumulative good and bad requests over all routes.
+func (h *HTTP) Counts() (good, bad float64) {
+	for _, c := range h.counts {
+		good += c.good
+		bad += c.bad
+	}
+	return good, bad
+}
+
+// Scrape advances the counters to now and reports every series.
+func (h *HTTP) Scrape(now time.Time, add func(labels.Labels, float64)) {
+	if h.counts == nil {
+		h.init()
+	}
+	if h.last.IsZero() {
+		h.last = now
+	}
+	for t := h.last; t.Before(now); t = t.Add(time.Second) {
+		h.step(t.Sub(h.Start) + time.Second/2)
+	}
+	h.last = now
+	for _, r := range h.Routes {
+		c := h.counts[r.Path+" "+r.Method]
+		add(c.goodL, c.good)
+		add(c.badL, c.bad)
+		if h.Duration == "" {
+			continue
+		}
+		for s, obs := range [2]struct {
+			count, sum float64
+			buckets    []float64
+		}{{c.good, c.sumGood, c.bucketsGood}, {c.bad, c.sumBad, c.bucketsBad}} {
+			for i, l := range c.bucketLabels[s] {
+				if i < len(obs.buckets) {
+					add(l, obs.buckets[i])
+				} else {
+					add(l, obs.count) // +Inf
+				}
+			}
+			add(c.countL[s], obs.count)
+			add(c.sumL[s], obs.sum)
+		}
+	}
+}
+
+// step adds one second of traffic at t.
+func (h *HTTP) step(t time.Duration) {
+	total := h.Traffic(t)
+	for _, r := range h.Routes {
+		c := h.counts[r.Path+" "+r.Method]
+		n := total * r.Share
+		e := h.ErrorRatioAt(r.Path, t)
+		good, bad := n*(1-e), n*e
+		c.good += good
+		c.bad += bad
+		if h.Duration == "" {
+			continue
+		}
+		d := h.latencyAt(r, t)
+		c.sumGood += good * d.Mean()
+		c.sumBad += bad * d.Mean()
+		for i, b := range h.Buckets {
+			f := d.Below(b)
+			c.bucketsGood[i] += good * f
+			c.bucketsBad[i] += bad * f
+		}
+	}
+}
+
+func (h *HTTP) init() {
+	h.counts = map[string]*httpCounts{}
+	for _, r := range h.Routes {
+		base := map[string]string{h.RouteLabel: r.Path, "method": r.Method}
+		for k, v := range h.Labels {
+			base[k] = v
+		}
+		series := func(name, status string, extra ...string) labels.Labels {
+			m := map[string]string{prommodel.MetricNameLabel: name, "status": status}
+			for k, v := range base {
+				m[k] = v
+			}
+			for i := 0; i+1 < len(extra); i += 2 {
+				m[extra[i]] = extra[i+1]
+			}
+			return labels.FromMap(m)
+		}
+		c := &httpCounts{
+			goodL:       series(h.Requests, StatusOK),
+			badL:        series(h.Requests, StatusError),
+			bucketsGood: make([]float64, len(h.Buckets)),
+			bucketsBad:  make([]float64, len(h.Buckets)),
+		}
+		if h.Duration != "" {
+			for s, status := range []string{StatusOK, StatusError} {
+				for _, b := range h.Buckets {
+					c.bucketLabels[s] = append(c.bucketLabels[s], series(model.BucketSeries(h.Duration), status, "le", model.Decimal(b)))
+				}
+				c.bucketLabels[s] = append(c.bucketLabels[s], series(model.BucketSeries(h.Duration), status, "le", "+Inf"))
+				c.countL[s] = series(model.CountSeries(h.Duration), status)
+				c.sumL[s] = series(model.SumSeries(h.Duration), status)
+			}
+		}
+		h.counts[r.Path+" "+r.Method] = c
+	}
+}
