@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 dashboard v1 types are what file provisioning loads.
+
 // Package bundle assembles every artefact generated from a spec into one
 // versioned, content-addressed set of files, and is the only package that
 // writes them to disk.
@@ -10,6 +12,9 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/tensorwasm/obsbundle/dashboards"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 )
@@ -28,6 +33,8 @@ type Bundle struct {
 	Files []File
 	// Stats counts rules per service, for summaries.
 	Stats []ServiceStats
+	// Dashboards lists the dashboard files.
+	Dashboards []string
 }
 
 // ServiceStats counts what was generated for one service.
@@ -76,7 +83,30 @@ func Build(s model.Spec) (*Bundle, error) {
 		}
 		b.Stats = append(b.Stats, st)
 		b.Files = append(b.Files, File{Path: st.RuleFile, Data: data})
+		d, err := dashboards.Service(svc, s.Version)
+		if err != nil {
+			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)
+		}
+		if err := b.addDashboard(svc.Title, d); err != nil {
+			return nil, err
+		}
 	}
+	overview, err := dashboards.Overview(s)
+	if err != nil {
+		return nil, fmt.Errorf("overview dashboard: %w", err)
+	}
+	if err := b.addDashboard(model.OverviewFolder, overview); err != nil {
+		return nil, err
+	}
+	provider, err := dashboards.Provider()
+	if err != nil {
+		return nil, err
+	}
+	ds, err := dashboards.Datasource(model.DefaultPrometheusURL)
+	if err != nil {
+		return nil, err
+	}
+	b.Files = append(b.Files, File{Path: model.DashboardProviderFile, Data: provider}, File{Path: model.DatasourceFile, Data: ds})
 	manifest, err := b.manifest()
 	if err != nil {
 		return nil, err
@@ -84,6 +114,18 @@ func Build(s model.Spec) (*Bundle, error) {
 	b.Files = append(b.Files, File{Path: model.ManifestFile, Data: manifest})
 	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
 	return b, nil
+}
+
+// addDashboard renders a dashboard into the folder named folder.
+func (b *Bundle) addDashboard(folder string, d dashboard.Dashboard) error {
+	data, err := dashboards.Render(d)
+	if err != nil {
+		return err
+	}
+	path := model.DashboardFile(folder, *d.Uid)
+	b.Dashboards = append(b.Dashboards, path)
+	b.Files = append(b.Files, File{Path: path, Data: data})
+	return nil
 }
 
 func (b *Bundle) manifest() ([]byte, error) {

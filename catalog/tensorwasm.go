@@ -44,6 +44,7 @@ func TensorWasm() model.Spec {
 			Title:          "TensorWasm",
 			Description:    "HTTP API that runs tenants' WebAssembly guests for tensor workloads.",
 			Selector:       map[string]string{"job": "tensor-wasm"},
+			RouteLabel:     "route",
 			RunbookBaseURL: "https://runbooks.tensorwasm.dev/alerts",
 			GrafanaURL:     "http://localhost:3000",
 			Metrics:        tensorWasmMetrics(),
@@ -57,18 +58,22 @@ func TensorWasm() model.Spec {
 
 func tensorWasmMetrics() []model.Metric {
 	return []model.Metric{
-		{Name: HTTPRequests, Type: model.Counter, Help: "HTTP requests served, by route, method and status code.",
+		{Name: HTTPRequests, Type: model.Counter, Title: "HTTP requests", Row: "HTTP traffic", Help: "HTTP requests served, by route, method and status code.",
 			Labels: httpLabels, OptionalLabels: httpOptionalLabels},
-		{Name: HTTPRequestDuration, Type: model.Histogram, Help: "HTTP request latency in seconds.",
+		{Name: HTTPRequestDuration, Type: model.Histogram, Title: "HTTP latency", Row: "HTTP latency", Help: "HTTP request latency in seconds.",
 			Labels: httpLabels, OptionalLabels: httpOptionalLabels,
 			Buckets: []float64{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}},
-		{Name: ActiveInstances, Type: model.Gauge, Help: "Guest instances currently alive."},
-		{Name: SnapshotDuration, Type: model.Histogram, Help: "Snapshot capture and restore time in seconds.",
+		{Name: SnapshotDuration, Type: model.Histogram, Title: "Snapshot duration", Row: "Snapshots",
+			Help:    "Snapshot capture and restore time in seconds.",
 			Labels:  []string{"op"},
 			Buckets: []float64{0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30}},
-		{Name: SnapshotFailures, Type: model.Counter, Help: "Snapshot operations that failed, by operation and reason (error or timeout).",
+		{Name: SnapshotFailures, Type: model.Counter, Title: "Snapshot failures", Row: "Snapshots",
+			Help:   "Snapshot operations that failed, by operation and reason (error or timeout).",
 			Labels: []string{"op", "reason"}},
-		{Name: InstanceTerminations, Type: model.Counter, Help: "Guest instances terminated, by tenant and reason.",
+		{Name: ActiveInstances, Type: model.Gauge, Title: "Active instances", Row: "Instances",
+			Help: "Guest instances currently alive; a very high count that does not drain hints at engine churn."},
+		{Name: InstanceTerminations, Type: model.Counter, Title: "Instance terminations", Row: "Instances",
+			Help:   "Guest instances terminated, by tenant and reason.",
 			Labels: []string{"tenant", "reason"}},
 	}
 }

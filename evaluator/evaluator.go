@@ -194,6 +194,28 @@ func (e *Evaluator) query(ctx context.Context, q string, t time.Time) (promql.Ve
 	return nil, fmt.Errorf("rule query %q returned a %s", q, res.Value.Type())
 }
 
+// QueryRange evaluates q from start to end every step, as a dashboard panel
+// does, and counts the samples read.
+func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	qry, err := e.engine.NewRangeQuery(ctx, e.db, nil, q, start, end, step)
+	if err != nil {
+		return nil, err
+	}
+	defer qry.Close()
+	res := qry.Exec(ctx)
+	if res.Err != nil {
+		return nil, res.Err
+	}
+	if st := qry.Stats(); st != nil && st.Samples != nil {
+		e.Samples += st.Samples.TotalSamples
+	}
+	m, err := res.Matrix()
+	if err != nil {
+		return nil, fmt.Errorf("range query %q: %w", q, err)
+	}
+	return m, nil
+}
+
 // Query evaluates q at t against everything stored so far.
 func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Vector, error) {
 	return e.query(ctx, q, t)

@@ -11,6 +11,15 @@ func (s *Spec) SetDefaults() {
 		if svc.Title == "" {
 			svc.Title = svc.Name
 		}
+		for j := range svc.Metrics {
+			m := &svc.Metrics[j]
+			if m.Title == "" {
+				m.Title = m.Name
+			}
+			if m.Row == "" {
+				m.Row = DefaultRow
+			}
+		}
 		for j := range svc.SLOs {
 			o := &svc.SLOs[j]
 			if o.Period == 0 {

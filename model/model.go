@@ -24,6 +24,9 @@ type Service struct {
 	// Selector holds equality matchers that every raw query of the service
 	// carries, typically {job: ...}.
 	Selector map[string]string `yaml:"selector"`
+	// RouteLabel names the label that tells routes or endpoints apart
+	// ("route"); dashboards split traffic by it and offer it as a variable.
+	RouteLabel string `yaml:"routeLabel"`
 	// EvaluationInterval is how often the rule groups run. It is also the
 	// width of the base recordings, which therefore tile time exactly.
 	EvaluationInterval Duration `yaml:"evaluationInterval"`
@@ -51,6 +54,10 @@ type Metric struct {
 	Name string     `yaml:"name"`
 	Type MetricType `yaml:"type"`
 	Help string     `yaml:"help"`
+	// Title names the metric's panels ("Snapshot duration").
+	Title string `yaml:"title"`
+	// Row is the dashboard row of a metric no SLO reads ("Snapshots").
+	Row string `yaml:"row"`
 	// Labels are always present on the metric.
 	Labels []string `yaml:"labels"`
 	// OptionalLabels may be present (for example a tenant label that is

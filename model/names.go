@@ -54,6 +54,7 @@ const (
 	DefaultPeriod             = Duration(30 * 24 * time.Hour)
 	DefaultEvaluationInterval = Duration(time.Minute)
 	DefaultFreezeBelow        = 0.25
+	DefaultRow                = "Other metrics"
 )
 
 // PeriodTile is the width of the coarse tiles the period window is summed
@@ -120,6 +121,35 @@ func (s *Service) RunbookURL(id string) string {
 
 // DashboardUID is the stable Grafana UID of a service's dashboard.
 func DashboardUID(service string) string { return service + "-service" }
+
+// OverviewUID is the stable UID of the dashboard listing every SLO.
+const OverviewUID = "slo-overview"
+
+// OverviewFolder is the Grafana folder of the SLO overview.
+const OverviewFolder = "SLOs"
+
+// DatasourceUID is the UID of the Prometheus datasource the dashboards
+// default to; the bundle's provisioning creates it under this UID.
+const DatasourceUID = "prometheus"
+
+// DashboardFile is the bundle path of a dashboard; with Grafana's
+// foldersFromFilesStructure, the directory becomes its folder.
+func DashboardFile(folder, uid string) string { return "dashboards/" + folder + "/" + uid + ".json" }
+
+// Grafana provisioning files in the bundle, and where the provider expects
+// the dashboards directory to be mounted.
+const (
+	DashboardProviderFile = "grafana/provisioning/dashboards/" + Generator + ".yaml"
+	DatasourceFile        = "grafana/provisioning/datasources/" + Generator + ".yaml"
+	GrafanaDashboardsPath = "/var/lib/grafana/dashboards/" + Generator
+	DefaultPrometheusURL  = "http://prometheus:9090"
+)
+
+// AlertListURL opens Grafana's alert list filtered to one alert, where its
+// rule, state and labels are explained.
+func (s *Service) AlertListURL(id string) string {
+	return strings.TrimSuffix(s.GrafanaURL, "/") + "/alerting/list?search=" + AlertName(id)
+}
 
 // DashboardURL is the address of the service's dashboard.
 func (s *Service) DashboardURL() string {

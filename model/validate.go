@@ -82,6 +82,9 @@ func (v *validator) service(p string, s *Service) {
 	if s.EvaluationInterval < Duration(10*time.Second) || s.EvaluationInterval > Duration(time.Minute) || PeriodTile%s.EvaluationInterval != 0 {
 		v.addf(p+".evaluationInterval", "expected 10s to 1m dividing %s evenly (15s, 30s, 1m, ...), got %s", PeriodTile, s.EvaluationInterval)
 	}
+	if s.RouteLabel != "" && !s.hasLabel(s.RouteLabel) {
+		v.addf(p+".routeLabel", "expected a label of one of the service's metrics, got %q", s.RouteLabel)
+	}
 	v.url(p+".runbookBaseURL", s.RunbookBaseURL)
 	v.url(p+".grafanaURL", s.GrafanaURL)
 	v.metrics(p+".metrics", s.Metrics)
@@ -335,4 +338,14 @@ func (v *validator) threshold(p string, s *Service, a *ThresholdAlert) {
 	default:
 		v.addf(p, "expected one of errorRatio or quantile")
 	}
+}
+
+// hasLabel says whether any contract metric has label l.
+func (s *Service) hasLabel(l string) bool {
+	for _, m := range s.Metrics {
+		if slices.Contains(m.Labels, l) || slices.Contains(m.OptionalLabels, l) {
+			return true
+		}
+	}
+	return false
 }

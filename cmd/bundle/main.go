@@ -108,5 +108,9 @@ func summarize(w io.Writer, b *bundle.Bundle, where string) {
 	for _, st := range b.Stats {
 		fmt.Fprintf(w, "  %-40s %3d recording rules, %2d alerts (service %s)\n", st.RuleFile, st.Recording, st.Alerting, st.Service)
 	}
+	for _, d := range b.Dashboards {
+		fmt.Fprintf(w, "  %s\n", d)
+	}
+	fmt.Fprintf(w, "  %s, %s\n", model.DashboardProviderFile, model.DatasourceFile)
 	fmt.Fprintf(w, "  %s\n", model.ManifestFile)
 }

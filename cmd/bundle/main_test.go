@@ -38,7 +38,7 @@ func TestDefaultRunWritesTensorWasmBundleAndSummary(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := bundleCmd("-out", out)
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "tensor-wasm 1.0.0: 2 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
+	require.Contains(t, stdout, "tensor-wasm 1.0.0: 6 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
 	require.Regexp(t, `rules/tensor-wasm.rules.yaml +\d+ recording rules, +\d+ alerts`, stdout)
 	files := tree(t, out)
 	require.Contains(t, files, "tensor-wasm/1.0.0/rules/tensor-wasm.rules.yaml")
@@ -76,7 +76,11 @@ func TestCheckAndJSONWriteNothing(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal([]byte(stdout), &doc))
 	require.Equal(t, "tensor-wasm", doc.Name)
-	require.Len(t, doc.Files, 2)
+	var paths []string
+	for _, f := range doc.Files {
+		paths = append(paths, f.Path)
+	}
+	require.Subset(t, paths, []string{"manifest.json", "rules/tensor-wasm.rules.yaml", "dashboards/TensorWasm/tensor-wasm-service.json"})
 	require.NoDirExists(t, out)
 }
 

@@ -1,0 +1,158 @@
+//lint:file-ignore SA1019 dashboard v1 types are what file provisioning loads.
+
+package dashboards
+
+import (
+	"strings"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Service builds the dashboard of one service, rows top to bottom: SLO
+// summary, then a row per group of contract metrics (traffic and latency of
+// the SLIs first, then the rest as the contract groups them).
+func Service(svc *model.Service, version string) (dashboard.Dashboard, error) {
+	b := dashboard.NewDashboardBuilder(svc.Title+" service").
+		Uid(model.DashboardUID(svc.Name)).
+		Description(svc.Description).
+		Tags(tags(version, svc.Name)).
+		Readonly().
+		Time("now-24h", "now").
+		Refresh("1m").
+		Timezone("browser").
+		Tooltip(dashboard.DashboardCursorSyncCrosshair).
+		Link(dashboard.NewDashboardLinkBuilder("SLO overview").Type(dashboard.DashboardLinkTypeLink).
+			Url("/d/" + model.OverviewUID).Icon("dashboard").KeepTime(true)).
+		Link(link("Runbooks", svc.RunbookBaseURL))
+	for _, v := range variables(svc) {
+		b.WithVariable(v)
+	}
+	b.Annotation(firingAlerts(svc))
+	sloSummary(b, svc)
+	for _, m := range sliMetrics(svc) {
+		switch m.Type {
+		case model.Counter:
+			trafficRow(b, svc, m)
+		case model.Histogram:
+			latencyRow(b, svc, m)
+		}
+	}
+	contractRows(b, svc)
+	d, err := b.Build()
+	if err != nil {
+		return d, err
+	}
+	numberPanels(&d)
+	return d, nil
+}
+
+// tags mark generated dashboards and the bundle version they came from.
+func tags(version string, extra ...string) []string {
+	return append([]string{model.Generator, "bundle-" + version}, extra...)
+}
+
+// numberPanels gives every panel a stable id, its position on the page.
+func numberPanels(d *dashboard.Dashboard) {
+	for i := range d.Panels {
+		id := uint32(i + 1)
+		switch p := d.Panels[i]; {
+		case p.Panel != nil:
+			p.Panel.Id = &id
+		case p.RowPanel != nil:
+			p.RowPanel.Id = id
+		}
+	}
+}
+
+// anchor is the metric the job and instance variables list values of: the
+// first SLI's, or the first of the contract.
+func anchor(svc *model.Service) model.Metric {
+	if ms := sliMetrics(svc); len(ms) > 0 {
+		return ms[0]
+	}
+	return svc.Metrics[0]
+}
+
+// series is the name to select for a metric: a histogram's _count.
+func series(m model.Metric) string {
+	if m.Type == model.Histogram {
+		return model.CountSeries(m.Name)
+	}
+	return m.Name
+}
+
+// variables: datasource, job, instance, and the route label when the
+// service has one. Query variables refresh with the time range, allow
+// several values, and "All" matches every value.
+func variables(svc *model.Service) []cog.Builder[dashboard.VariableModel] {
+	a := anchor(svc)
+	vs := []cog.Builder[dashboard.VariableModel]{
+		dashboard.NewDatasourceVariableBuilder(VarDatasource).Label("Data source").Type("prometheus").
+			Current(dashboard.VariableOption{
+				Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr("Prometheus")},
+				Value: dashboard.StringOrArrayOfString{String: cog.ToPtr(model.DatasourceUID)},
+			}),
+		queryVariable(VarJob, "Job", "label_values("+svc.Series(series(a))+", "+VarJob+")"),
+		queryVariable(VarInstance, "Instance", "label_values("+svc.Series(series(a), jobMatcher())+", "+VarInstance+")"),
+	}
+	if svc.RouteLabel != "" {
+		for _, m := range svc.Metrics {
+			if hasLabel(m, svc.RouteLabel) {
+				q := "label_values(" + svc.Series(series(m), jobMatcher(), instanceMatcher()) + ", " + svc.RouteLabel + ")"
+				vs = append(vs, queryVariable(svc.RouteLabel, title(svc.RouteLabel), q))
+				break
+			}
+		}
+	}
+	return vs
+}
+
+func queryVariable(name, label, query string) cog.Builder[dashboard.VariableModel] {
+	return dashboard.NewQueryVariableBuilder(name).Label(label).Datasource(datasource()).
+		Query(dashboard.StringOrMap{String: &query}).Definition(query).
+		Multi(true).IncludeAll(true).AllValue(".+").
+		Current(dashboard.VariableOption{
+			Text:  dashboard.StringOrArrayOfString{String: cog.ToPtr("All")},
+			Value: dashboard.StringOrArrayOfString{String: cog.ToPtr("$__all")},
+		}).
+		Refresh(dashboard.VariableRefreshOnTimeRangeChanged).
+		Sort(dashboard.VariableSortAlphabeticalAsc)
+}
+
+// firingAlerts marks on every time series when an alert of the service fires.
+func firingAlerts(svc *model.Service) cog.Builder[dashboard.AnnotationQuery] {
+	return dashboard.NewAnnotationQueryBuilder().
+		Name("Firing alerts").
+		Datasource(datasource()).
+		Enable(true).
+		IconColor(red).
+		Expr(`ALERTS{alertstate="firing",` + model.LabelService + `="` + svc.Name + `"}`).
+		Step("60s").
+		TitleFormat("{{alertname}}").
+		TextFormat("{{" + model.LabelSeverity + "}} {{" + model.LabelSLO + "}}").
+		TagKeys(model.LabelSeverity + "," + model.LabelSLO)
+}
+
+// sliMetrics lists, in contract order, the metrics the SLOs read.
+func sliMetrics(svc *model.Service) []model.Metric {
+	var out []model.Metric
+	for _, m := range svc.Metrics {
+		for _, o := range svc.SLOs {
+			if o.SLI.MetricName() == m.Name {
+				out = append(out, m)
+				break
+			}
+		}
+	}
+	return out
+}
+
+func title(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}

@@ -1,0 +1,168 @@
+//lint:file-ignore SA1019 dashboard v1 types are what file provisioning loads.
+
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/stat"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// sloSummary is the first row: per SLO, the SLI over its period against the
+// objective, the budget left, whether deploys are frozen, the burn rate of
+// every window its alerts read, and the budget over time. SLO panels read
+// recorded series only, so they stay cheap over 30 days.
+func sloSummary(b *dashboard.DashboardBuilder, svc *model.Service) {
+	if len(svc.SLOs) == 0 {
+		return
+	}
+	b.WithRow(dashboard.NewRowBuilder("SLO summary"))
+	for _, o := range svc.SLOs {
+		links := sloLinks(svc, o)
+		b.WithPanel(sliStat(svc, o, links))
+		b.WithPanel(budgetStat(svc, o, links))
+		b.WithPanel(freezeStat(svc, o, links))
+		b.WithPanel(burnStat(svc, o, links))
+		b.WithPanel(budgetOverTime(svc, o, links))
+	}
+}
+
+// SLITitle is the title of an SLO's headline stat, e.g.
+// "availability_http (30d)", the name runbooks refer to.
+func SLITitle(o model.SLO) string { return fmt.Sprintf("%s (%s)", o.Name, o.Period) }
+
+func stat1(title, description, unit string, links []cog.Builder[dashboard.DashboardLink]) *stat.PanelBuilder {
+	return stat.NewPanelBuilder().
+		Title(title).Description(description).Unit(unit).
+		Datasource(datasource()).
+		Links(links).
+		ColorMode(common.BigValueColorModeBackground).
+		GraphMode(common.BigValueGraphModeNone).
+		TextMode(common.BigValueTextModeValue).
+		ReduceOptions(common.NewReduceDataOptionsBuilder().Calcs([]string{"lastNotNull"}).Values(false)).
+		Height(5)
+}
+
+func sliStat(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.DashboardLink]) cog.Builder[dashboard.Panel] {
+	return stat1(SLITitle(o),
+		fmt.Sprintf("%s Good events over the last %s, from the recorded SLI: green at or above the %s objective, red below.",
+			o.Description, o.Period, model.Percent(o.Objective)),
+		unitRatio, links).
+		WithTarget(instantQuery("A", "1 - "+recorded(model.ErrorRatioRecord(o.Period), svc, o), o.Name)).
+		Decimals(3).
+		Thresholds(steps(red, o.Objective, green)).
+		Span(5)
+}
+
+func budgetStat(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.DashboardLink]) cog.Builder[dashboard.Panel] {
+	return stat1(o.Name+" error budget remaining",
+		fmt.Sprintf("Share of the %s error budget (%s of events) still unspent. Orange below the %s deploy-freeze line, red once overspent.",
+			o.Period, model.Percent(o.BudgetRatio()), model.Percent(o.FreezeBelow)),
+		unitRatio, links).
+		WithTarget(instantQuery("A", recorded(model.BudgetRemainingRecord, svc, o), o.Name)).
+		Decimals(1).
+		Thresholds(steps(red, 0.0, orange, o.FreezeBelow, green)).
+		Span(4)
+}
+
+// Texts of the deploy-freeze indicator.
+const (
+	FreezeText = "FREEZE non-rollback deploys"
+	DeployText = "Deploys allowed"
+)
+
+func freezeStat(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.DashboardLink]) cog.Builder[dashboard.Panel] {
+	expr := recorded(model.BudgetRemainingRecord, svc, o) + " < bool " + recorded(model.FreezeBelowRecord, svc, o)
+	return stat1(o.Name+" deploy freeze",
+		fmt.Sprintf("Error-budget policy: below %s of the budget remaining, only rollbacks ship.", model.Percent(o.FreezeBelow)),
+		unitNone, links).
+		WithTarget(instantQuery("A", expr, o.Name)).
+		Mappings([]dashboard.ValueMapping{{ValueMap: &dashboard.ValueMap{
+			Type: dashboard.MappingTypeValueToText,
+			Options: map[string]dashboard.ValueMappingResult{
+				"0": {Text: cog.ToPtr(DeployText), Color: cog.ToPtr(green), Index: cog.ToPtr[int32](0)},
+				"1": {Text: cog.ToPtr(FreezeText), Color: cog.ToPtr(red), Index: cog.ToPtr[int32](1)},
+			},
+		}}}).
+		Thresholds(steps(green, 1.0, red)).
+		Span(4)
+}
+
+func burnStat(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.DashboardLink]) cog.Builder[dashboard.Panel] {
+	p := stat1(o.Name+" burn rate",
+		"How many times faster than sustainable the budget is being spent, over each window the alerts read and over the period. 1x spends exactly the budget in the period.",
+		unitBurn, links).
+		TextMode(common.BigValueTextModeValueAndName).
+		Decimals(2).
+		Thresholds(steps(green, 1.0, orange, fastest(o), red)).
+		Span(5)
+	windows := append(svc.Windows(o), o.Period)
+	for i, w := range windows {
+		p.WithTarget(instantQuery(ref(i), recorded(model.BurnRateRecord(w), svc, o), w.String()))
+	}
+	return p
+}
+
+// fastest is the highest burn factor of the SLO's tiers (or 1).
+func fastest(o model.SLO) float64 {
+	f := 1.0
+	for _, t := range o.Tiers {
+		f = max(f, t.Factor)
+	}
+	return f
+}
+
+func budgetOverTime(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.DashboardLink]) cog.Builder[dashboard.Panel] {
+	return timeseries.NewPanelBuilder().
+		Title(o.Name + " error budget over time").
+		Description(fmt.Sprintf("Budget remaining over the rolling %s; the lines mark the deploy freeze and an empty budget.", o.Period)).
+		Unit(unitRatio).
+		Datasource(datasource()).
+		Links(links).
+		WithTarget(rangeQuery("A", recorded(model.BudgetRemainingRecord, svc, o), "remaining")).
+		Thresholds(steps(red, 0.0, orange, o.FreezeBelow, green)).
+		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
+		Legend(common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).ShowLegend(false)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderNone)).
+		Height(5).Span(6)
+}
+
+// sloLinks point from an SLO's panels to the runbook and the Grafana alert
+// entry of every alert that guards it.
+func sloLinks(svc *model.Service, o model.SLO) []cog.Builder[dashboard.DashboardLink] {
+	var ids []string
+	for _, t := range o.Tiers {
+		ids = append(ids, t.Alert)
+	}
+	for _, a := range svc.Alerts {
+		if guards(a, o) {
+			ids = append(ids, a.Alert)
+		}
+	}
+	var links []cog.Builder[dashboard.DashboardLink]
+	for _, id := range ids {
+		links = append(links,
+			link("Runbook: "+id, svc.RunbookURL(id)),
+			link("Alert: "+model.AlertName(id), svc.AlertListURL(id)))
+	}
+	return links
+}
+
+// guards says whether a threshold alert watches the same events as the SLO:
+// its error ratio, or a quantile of the SLI's histogram with its matchers.
+func guards(a model.ThresholdAlert, o model.SLO) bool {
+	if a.ErrorRatio != nil {
+		return a.ErrorRatio.SLO == o.Name
+	}
+	l := o.SLI.Latency
+	return a.Quantile != nil && l != nil && a.Quantile.Metric == l.Metric && a.Quantile.Matchers == l.Matchers
+}
+
+// ref names the n-th query of a panel: A, B, C...
+func ref(n int) string { return string(rune('A' + n)) }

@@ -1,0 +1,117 @@
+//lint:file-ignore SA1019 dashboard v1 types are what file provisioning loads.
+
+package dashboards
+
+import (
+	"fmt"
+
+	"github.com/grafana/grafana-foundation-sdk/go/cog"
+	"github.com/grafana/grafana-foundation-sdk/go/common"
+	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
+	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
+	"github.com/grafana/grafana-foundation-sdk/go/table"
+	"github.com/grafana/grafana-foundation-sdk/go/timeseries"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Panel titles the runbooks refer to.
+const (
+	RequestRateTitle   = "Request rate"
+	ErrorRatioTitle    = "Error ratio"
+	RouteErrorTitle    = "Per-route error ratio"
+	FailingPairsTitle  = "Top 5 failing (route, status)"
+	statusClassLabel   = "status_class"
+	failingPairsWanted = 5
+)
+
+// trafficRow shows the request counter an event-ratio SLI reads: rate by
+// route and status class, the error ratio overall and per route against the
+// SLO's budget, and the pairs that dominate the failures.
+func trafficRow(b *dashboard.DashboardBuilder, svc *model.Service, m model.Metric) {
+	o, e := eventSLO(svc, m)
+	totalMs, _ := model.ParseMatchers(e.Total)
+	badMs, _ := model.ParseMatchers(e.Bad)
+	total := selector(svc, m, m.Name, totalMs...)
+	bad := selector(svc, m, m.Name, append(totalMs, badMs...)...)
+	status := badMs[0].Name
+	route := svc.RouteLabel
+	if !hasLabel(m, route) {
+		route = ""
+	}
+	var routeBy []string
+	if route != "" {
+		routeBy = []string{route}
+	}
+
+	b.WithRow(dashboard.NewRowBuilder(m.Row))
+	b.WithPanel(series1(RequestRateTitle, fmt.Sprintf("Requests per second by %s status class.", joinOr(route, "and ")), unitReqps).
+		WithTarget(rangeQuery("A", fmt.Sprintf(`sum%s (label_replace(rate(%s[%s]), %q, "${1}xx", %q, "(.).*"))`,
+			by(append(routeBy, statusClassLabel)...), total, RateInterval, statusClassLabel, status),
+			legend("", append(routeBy, statusClassLabel)...))).
+		Span(12))
+	b.WithPanel(series1(ErrorRatioTitle,
+		fmt.Sprintf("Bad events (%s) among all, as %s counts them; the line is the %s budget.", e.Bad, o.Name, model.Percent(o.BudgetRatio())),
+		unitRatio).
+		WithTarget(rangeQuery("A", fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, RateInterval, total, RateInterval), "error ratio")).
+		Thresholds(steps(green, o.BudgetRatio(), red)).
+		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
+		Span(12))
+	if route != "" {
+		b.WithPanel(series1(RouteErrorTitle, "Error ratio of each "+route+"; the line is the budget.", unitRatio).
+			WithTarget(rangeQuery("A", fmt.Sprintf(`sum by (%s) (rate(%s[%s])) / sum by (%s) (rate(%s[%s]))`,
+				route, bad, RateInterval, route, total, RateInterval), legend("", route))).
+			Thresholds(steps(green, o.BudgetRatio(), red)).
+			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
+			Span(12))
+	}
+	b.WithPanel(failingPairs(bad, append(routeBy, status)))
+}
+
+// failingPairs lists the label pairs with the most failures over the range.
+func failingPairs(bad string, ls []string) cog.Builder[dashboard.Panel] {
+	return table.NewPanelBuilder().
+		Title(FailingPairsTitle).
+		Description("The failing requests over the time range on screen, by " + joinOr(ls[0], "and "+ls[len(ls)-1]) + ": where most of the budget goes.").
+		Unit(unitCount).
+		Decimals(0).
+		Datasource(datasource()).
+		WithTarget(instantQuery("A", fmt.Sprintf(`topk(%d, sum%s (increase(%s[%s])))`, failingPairsWanted, by(ls...), bad, Range), "").
+			Format(prometheus.PromQueryFormatTable)).
+		WithTransformation(dashboard.DataTransformerConfig{Id: "organize", Options: map[string]any{
+			"excludeByName": map[string]bool{"Time": true},
+			"renameByName":  map[string]string{"Value": "failed requests"},
+		}}).
+		ShowHeader(true).
+		Footer(common.NewTableFooterOptionsBuilder().Show(false).Reducer([]string{"sum"})).
+		Thresholds(steps(green)).
+		Height(8).Span(12)
+}
+
+// eventSLO finds the first SLO counting events of m.
+func eventSLO(svc *model.Service, m model.Metric) (model.SLO, *model.EventRatio) {
+	for _, o := range svc.SLOs {
+		if o.SLI.Events != nil && o.SLI.Events.Metric == m.Name {
+			return o, o.SLI.Events
+		}
+	}
+	panic("dashboards: no event SLO reads " + m.Name) // sliMetrics only yields metrics SLOs read
+}
+
+func series1(title, description, unit string) *timeseries.PanelBuilder {
+	return timeseries.NewPanelBuilder().
+		Title(title).Description(description).Unit(unit).
+		Datasource(datasource()).
+		Legend(common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).ShowLegend(true)).
+		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
+		Min(0).
+		Height(8)
+}
+
+// joinOr renders "route and " before a noun, or nothing without a route.
+func joinOr(label, rest string) string {
+	if label == "" {
+		return ""
+	}
+	return label + " " + rest
+}
