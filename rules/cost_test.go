@@ -6,22 +6,18 @@ import (
 	"testing"
 	"time"
 
-	prommodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/costdata"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 )
 
-// Cardinality of the cost benchmark: 10 routes x 3 methods x 8 statuses x
-// 4 instances = 960 request-counter series, scraped every 30s for 30 days.
-const (
-	costRoutes, costMethods, costStatuses, costInstances = 10, 3, 8, 4
-	costScrape                                           = 30 * time.Second
-)
+// costShape is the cost benchmark's cardinality: 960 request-counter series
+// scraped every 30s for 30 days.
+var costShape = costdata.Shape{Routes: 10, Methods: 3, Statuses: 8, Instances: 4, Scrape: 30 * time.Second}
 
 // BenchmarkRuleCost reports the samples the engine reads for one full
 // evaluation of availability_http's rule groups, and, per window, for the
@@ -49,9 +45,10 @@ func BenchmarkRuleCost(b *testing.B) {
 	}
 	defer ev.Close()
 	end := epoch.Add(o.Period.Std() + time.Hour)
-	if err := backfill(ev, svc, o, end); err != nil {
+	if err := costdata.Fill(ev.Storage(), svc, groups, costShape, epoch, end); err != nil {
 		b.Fatal(err)
 	}
+	b.Logf("%s", costShape)
 	ctx := context.Background()
 
 	b.ResetTimer()
@@ -85,53 +82,4 @@ func samples(b *testing.B, ev *evaluator.Evaluator, q string, at time.Time) int6
 		b.Fatal(err)
 	}
 	return ev.Samples
-}
-
-// backfill writes 30 days of raw counters and of the tiles the rules would
-// have recorded (values do not change what is read, only how much).
-func backfill(ev *evaluator.Evaluator, svc *model.Service, o model.SLO, end time.Time) error {
-	var series []labels.Labels
-	for r := range costRoutes {
-		for m := range costMethods {
-			for st := range costStatuses {
-				for i := range costInstances {
-					series = append(series, labels.FromStrings(prommodel.MetricNameLabel, catalog.HTTPRequests,
-						"job", "tensor-wasm", "instance", fmt.Sprintf("host-%d:9090", i), "method", fmt.Sprintf("M%d", m),
-						"route", fmt.Sprintf("/route-%d", r), "status", fmt.Sprintf("%d", 200+st*50)))
-				}
-			}
-		}
-	}
-	tile := func(name string) labels.Labels {
-		return labels.FromStrings(prommodel.MetricNameLabel, name, model.LabelService, svc.Name, model.LabelSLO, o.Name)
-	}
-	fine, coarse := svc.EvaluationInterval.Std(), model.PeriodTile.Std()
-	app := ev.Storage().Appender(context.Background())
-	start := end.Add(-o.Period.Std() - time.Hour)
-	for t, n := start, 0; t.Before(end); t, n = t.Add(costScrape), n+1 {
-		for i, l := range series {
-			if _, err := app.Append(0, l, t.UnixMilli(), float64(n*(i+1))); err != nil {
-				return err
-			}
-		}
-		for _, tl := range []struct {
-			every time.Duration
-			tile  model.Duration
-		}{{fine, svc.EvaluationInterval}, {coarse, model.PeriodTile}} {
-			if t.Sub(start)%tl.every == 0 {
-				for _, name := range []string{model.BadEventsRecord(tl.tile), model.TotalEventsRecord(tl.tile)} {
-					if _, err := app.Append(0, tile(name), t.UnixMilli(), 1); err != nil {
-						return err
-					}
-				}
-			}
-		}
-		if n%200 == 0 {
-			if err := app.Commit(); err != nil {
-				return err
-			}
-			app = ev.Storage().Appender(context.Background())
-		}
-	}
-	return app.Commit()
 }
