@@ -115,22 +115,17 @@ func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
 	o, _ := svc.SLO("availability_http")
 	period := o.Period.Std()
 	// Failures arrive at a steady 0.05/s while traffic swings 10x, so the
-	// error ratio is 10x higher at night than at the daily peak.
-	req := requests(sim.Diurnal(100, 10))
+	// error ratio is 10x higher at night than at the daily peak. The whole
+	// contract is simulated, so every SLO is measured.
+	scenario := sim.TensorWasm(epoch, sim.Diurnal(100, 10))
+	req := scenario.HTTP
 	req.ErrorRatio = func(at time.Duration) float64 { return 0.05 / req.Traffic(at) }
 
 	end := epoch.Add(period + 2*model.PeriodTile.Std())
 	from := end.Add(-period - model.PeriodTile.Std())
-	tiles := map[string]bool{
-		model.BadEventsRecord(svc.EvaluationInterval): true, model.TotalEventsRecord(svc.EvaluationInterval): true,
-		model.BadEventsRecord(model.PeriodTile): true, model.TotalEventsRecord(model.PeriodTile): true,
-	}
-	// Only the tiles matter until the end; skipping the rest keeps 30 days quick.
-	ev.Filter = func(at time.Time, name string) bool { return tiles[name] || at.Equal(end) }
-
 	var good0, bad0 float64
 	feed := func(at time.Time, add func(labels.Labels, float64)) {
-		req.Scrape(at, add)
+		scenario.Scrape(at, add)
 		if at.Equal(end.Add(-period)) {
 			good0, bad0 = req.Counts()
 		}

@@ -96,9 +96,7 @@ func (h *HTTP) Scrape(now time.Time, add func(labels.Labels, float64)) {
 	if h.last.IsZero() {
 		h.last = now
 	}
-	for t := h.last; t.Before(now); t = t.Add(time.Second) {
-		h.step(t.Sub(h.Start) + time.Second/2)
-	}
+	steps(h.Start, h.last, now, h.step)
 	h.last = now
 	for _, r := range h.Routes {
 		c := h.counts[r.Path+" "+r.Method]
@@ -124,9 +122,9 @@ func (h *HTTP) Scrape(now time.Time, add func(labels.Labels, float64)) {
 	}
 }
 
-// step adds one second of traffic at t.
-func (h *HTTP) step(t time.Duration) {
-	total := h.Traffic(t)
+// step adds the traffic of `seconds` around t.
+func (h *HTTP) step(t time.Duration, seconds float64) {
+	total := h.Traffic(t) * seconds
 	for _, r := range h.Routes {
 		c := h.counts[r.Path+" "+r.Method]
 		n := total * r.Share

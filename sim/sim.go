@@ -1,14 +1,35 @@
 // Package sim produces synthetic, deterministic metrics for a service: a
 // traffic profile, a baseline error ratio, per-route latency and incidents.
-// Counts are exact real numbers integrated second by second (no sampling
-// noise), so a test can compare what the rules record with the true ratio of
-// the simulated counters, and two runs of a scenario are identical.
+// Counts are exact real numbers integrated in steps of at most Resolution
+// (no sampling noise), so a test can compare what the rules record with the
+// true ratio of the simulated counters, and two runs of a scenario are
+// identical.
 package sim
 
 import (
 	"math"
 	"time"
 )
+
+// Resolution is the longest step over which rates are integrated, at the
+// step's midpoint. Incidents that start and end on multiples of it are
+// integrated exactly.
+const Resolution = 15 * time.Second
+
+// steps calls f for consecutive steps from `from` to `to`, each at most
+// Resolution long, with the step's midpoint (since start) and length in
+// seconds.
+func steps(start, from, to time.Time, f func(mid time.Duration, seconds float64)) {
+	for t := from; t.Before(to); {
+		next := t.Add(Resolution)
+		if next.After(to) {
+			next = to
+		}
+		d := next.Sub(t)
+		f(t.Sub(start)+d/2, d.Seconds())
+		t = next
+	}
+}
 
 // Profile is a request rate, per second, at a time since the start.
 type Profile func(t time.Duration) float64

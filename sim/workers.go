@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"strings"
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
@@ -24,9 +25,10 @@ type Snapshots struct {
 	Incidents []Incident
 	Start     time.Time
 
-	last time.Time
-	ops  map[string]*histCounts
-	errs map[string]float64 // op -> timeouts
+	last   time.Time
+	ops    map[string]*histCounts
+	errs   map[string]float64         // op -> timeouts
+	series map[string][]labels.Labels // op -> buckets, +Inf, count, sum, timeouts, errors
 }
 
 type histCounts struct {
@@ -58,9 +60,8 @@ func (s *Snapshots) Scrape(now time.Time, add func(labels.Labels, float64)) {
 	if s.last.IsZero() {
 		s.last = now
 	}
-	for t := s.last; t.Before(now); t = t.Add(time.Second) {
-		at := t.Sub(s.Start) + time.Second/2
-		n := s.Rate(at) / float64(len(snapshotOps))
+	steps(s.Start, s.last, now, func(at time.Duration, seconds float64) {
+		n := s.Rate(at) * seconds / float64(len(snapshotOps))
 		f := s.factor(at)
 		for _, op := range snapshotOps {
 			d := s.Latency[op].scaled(f)
@@ -72,18 +73,34 @@ func (s *Snapshots) Scrape(now time.Time, add func(labels.Labels, float64)) {
 			}
 			s.errs[op] += n * (1 - d.Below(s.Timeout))
 		}
-	}
+	})
 	s.last = now
-	for _, op := range snapshotOps {
-		h := s.ops[op]
-		for i, b := range s.Buckets {
-			add(series(model.BucketSeries(s.Duration), s.Labels, "op", op, "le", model.Decimal(b)), h.buckets[i])
+	if s.series == nil {
+		s.series = map[string][]labels.Labels{}
+		for _, op := range snapshotOps {
+			var ls []labels.Labels
+			for _, b := range s.Buckets {
+				ls = append(ls, series(model.BucketSeries(s.Duration), s.Labels, "op", op, "le", model.Decimal(b)))
+			}
+			s.series[op] = append(ls,
+				series(model.BucketSeries(s.Duration), s.Labels, "op", op, "le", "+Inf"),
+				series(model.CountSeries(s.Duration), s.Labels, "op", op),
+				series(model.SumSeries(s.Duration), s.Labels, "op", op),
+				series(s.Failures, s.Labels, "op", op, "reason", "timeout"),
+				series(s.Failures, s.Labels, "op", op, "reason", "error"))
 		}
-		add(series(model.BucketSeries(s.Duration), s.Labels, "op", op, "le", "+Inf"), h.count)
-		add(series(model.CountSeries(s.Duration), s.Labels, "op", op), h.count)
-		add(series(model.SumSeries(s.Duration), s.Labels, "op", op), h.sum)
-		add(series(s.Failures, s.Labels, "op", op, "reason", "timeout"), s.errs[op])
-		add(series(s.Failures, s.Labels, "op", op, "reason", "error"), 0)
+	}
+	for _, op := range snapshotOps {
+		h, ls := s.ops[op], s.series[op]
+		n := len(s.Buckets)
+		for i := range s.Buckets {
+			add(ls[i], h.buckets[i])
+		}
+		add(ls[n], h.count)
+		add(ls[n+1], h.count)
+		add(ls[n+2], h.sum)
+		add(ls[n+3], s.errs[op])
+		add(ls[n+4], 0)
 	}
 }
 
@@ -98,8 +115,9 @@ type Instances struct {
 	Traffic    Profile
 	Start      time.Time
 
-	last  time.Time
-	ended map[string]float64
+	last   time.Time
+	ended  map[string]float64
+	labels labelCache
 }
 
 // Scrape advances the instance metrics to now and reports every series.
@@ -110,9 +128,9 @@ func (s *Instances) Scrape(now time.Time, add func(labels.Labels, float64)) {
 	if s.last.IsZero() {
 		s.last = now
 	}
-	for t := s.last; t.Before(now); t = t.Add(time.Second) {
+	steps(s.Start, s.last, now, func(at time.Duration, seconds float64) {
 		// Each request ends one instance; tenants take shares 1, 1/2, 1/3...
-		rate := s.Traffic(t.Sub(s.Start) + time.Second/2)
+		rate := s.Traffic(at) * seconds
 		norm := 0.0
 		for i := range s.Tenants {
 			norm += 1 / float64(i+1)
@@ -120,12 +138,29 @@ func (s *Instances) Scrape(now time.Time, add func(labels.Labels, float64)) {
 		for i, tenant := range s.Tenants {
 			s.ended[tenant] += rate / float64(i+1) / norm
 		}
-	}
+	})
 	s.last = now
-	add(series(s.Active, s.Labels), s.PerRequest*s.Traffic(now.Sub(s.Start)))
+	add(s.labels.get(s.Active, s.Labels), s.PerRequest*s.Traffic(now.Sub(s.Start)))
 	for _, tenant := range s.Tenants {
-		add(series(s.Terminations, s.Labels, "tenant", tenant, "reason", "completed"), s.ended[tenant])
+		add(s.labels.get(s.Terminations, s.Labels, "tenant", tenant, "reason", "completed"), s.ended[tenant])
 	}
+}
+
+// labelCache keeps the label sets a source reports, built once.
+type labelCache map[string]labels.Labels
+
+// get returns the labels of a series: name, common labels, then pairs.
+func (c *labelCache) get(name string, common map[string]string, pairs ...string) labels.Labels {
+	key := name + "\xff" + strings.Join(pairs, "\xff")
+	if l, ok := (*c)[key]; ok {
+		return l
+	}
+	if *c == nil {
+		*c = labelCache{}
+	}
+	l := series(name, common, pairs...)
+	(*c)[key] = l
+	return l
 }
 
 // series builds a series' labels: name, common labels, then pairs.
