@@ -26,6 +26,7 @@ import (
 	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/prometheus/prometheus/rules"
 	"github.com/prometheus/prometheus/storage"
 	"github.com/prometheus/prometheus/tsdb"
@@ -173,17 +174,74 @@ func (e *Evaluator) Scrape(ctx context.Context, from, to time.Time, scrape time.
 	return app.Commit()
 }
 
-// Evaluate runs every rule over [from, to], group by group, rule by rule.
+// Evaluate runs every rule over [from, to], each after the rules whose
+// results it reads. On a server a rule reads another group's results as of
+// its last evaluation; replaying the writer first gives the reader exactly
+// those values.
 func (e *Evaluator) Evaluate(ctx context.Context, from, to time.Time) error {
-	for _, g := range e.groups {
-		for _, r := range g.rules {
-			if err := e.evalRule(ctx, g, r, from, to); err != nil {
-				return fmt.Errorf("group %s, rule %s: %w", g.name, r.Name(), err)
-			}
+	order, err := e.order()
+	if err != nil {
+		return err
+	}
+	for _, gr := range order {
+		if err := e.evalRule(ctx, gr.g, gr.r, from, to); err != nil {
+			return fmt.Errorf("group %s, rule %s: %w", gr.g.name, gr.r.Name(), err)
 		}
 	}
 	sort.SliceStable(e.Events, func(i, j int) bool { return e.Events[i].At.Before(e.Events[j].At) })
 	return nil
+}
+
+type groupRule struct {
+	g group
+	r rules.Rule
+}
+
+// order sorts the rules so that each comes after every recording rule it
+// reads, keeping file order otherwise.
+func (e *Evaluator) order() ([]groupRule, error) {
+	var all []groupRule
+	writers := map[string][]int{}
+	for _, g := range e.groups {
+		for _, r := range g.rules {
+			if rr, ok := r.(*rules.RecordingRule); ok {
+				writers[rr.Name()] = append(writers[rr.Name()], len(all))
+			}
+			all = append(all, groupRule{g, r})
+		}
+	}
+	state := make([]int, len(all)) // 0 new, 1 visiting, 2 done
+	var out []groupRule
+	var visit func(i int) error
+	visit = func(i int) error {
+		switch state[i] {
+		case 1:
+			return fmt.Errorf("rule %s depends on itself", all[i].r.Name())
+		case 2:
+			return nil
+		}
+		state[i] = 1
+		var err error
+		parser.Inspect(all[i].r.Query(), func(n parser.Node, _ []parser.Node) error {
+			if vs, ok := n.(*parser.VectorSelector); ok && err == nil {
+				for _, w := range writers[vs.Name] {
+					if w != i {
+						err = visit(w)
+					}
+				}
+			}
+			return nil
+		})
+		state[i] = 2
+		out = append(out, all[i])
+		return err
+	}
+	for i := range all {
+		if err := visit(i); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 func (e *Evaluator) evalRule(ctx context.Context, g group, r rules.Rule, from, to time.Time) error {

@@ -28,6 +28,9 @@ func (s *Spec) SetDefaults() {
 			if o.FreezeBelow == 0 {
 				o.FreezeBelow = DefaultFreezeBelow
 			}
+			if o.Alerting == "" {
+				o.Alerting = RatioAlerting
+			}
 		}
 	}
 }

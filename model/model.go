@@ -83,7 +83,27 @@ type SLO struct {
 	// FreezeBelow is the error-budget policy: below this fraction of budget
 	// remaining, non-rollback deploys stop (default 0.25).
 	FreezeBelow float64 `yaml:"freezeBelow"`
+	// Alerting chooses how tiers compare: error ratios (default) or bad
+	// event counts against the budget measured over the period.
+	Alerting AlertingMode `yaml:"alerting"`
 }
+
+// AlertingMode is how an SLO's tiers decide to fire.
+type AlertingMode string
+
+// The alerting modes.
+const (
+	// RatioAlerting fires when the error ratio of both windows exceeds
+	// factor x (1 - objective). It cannot serve objectives so low that the
+	// threshold reaches 1.
+	RatioAlerting AlertingMode = "ratio"
+	// BudgetAlerting fires when the bad events of both windows, per second,
+	// exceed factor x the bad events per second the budget allows over the
+	// period. It has no lower bound on the objective, stays quiet on a few
+	// failures at night, and catches a peak-hour incident whose ratio stays
+	// under the ratio line.
+	BudgetAlerting AlertingMode = "budget"
+)
 
 // SLI says which events are good and which are bad. Exactly one kind is set.
 type SLI struct {

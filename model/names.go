@@ -79,6 +79,10 @@ func BurnRateRecord(w Duration) string { return "slo:burn_rate:ratio_rate" + w.S
 // GroupName names the rule group that records an SLO's windows and holds its alerts.
 func GroupName(service, slo string) string { return service + "-" + slo }
 
+// BudgetRateRecord names the bad events per second the error budget allows,
+// averaged over the part of the period w that has data.
+func BudgetRateRecord(w Duration) string { return "slo:error_budget_events:rate" + w.String() }
+
 // PeriodGroupName names the slower group that records an SLO over its period.
 func PeriodGroupName(service, slo string) string { return service + "-" + slo + "-period" }
 
@@ -156,24 +160,37 @@ func (s *Service) DashboardURL() string {
 	return strings.TrimSuffix(s.GrafanaURL, "/") + "/d/" + DashboardUID(s.Name)
 }
 
+// TierWindows lists, shortest first, the windows of an SLO's tiers.
+func TierWindows(o SLO) []Duration {
+	seen := map[Duration]bool{}
+	for _, t := range o.Tiers {
+		seen[t.Long], seen[t.Short] = true, true
+	}
+	return sortedDurations(seen)
+}
+
+func sortedDurations(set map[Duration]bool) []Duration {
+	ws := make([]Duration, 0, len(set))
+	for w := range set {
+		ws = append(ws, w)
+	}
+	sort.Slice(ws, func(i, j int) bool { return ws[i] < ws[j] })
+	return ws
+}
+
 // Windows lists, shortest first, every window the alerts of an SLO read: its
 // tiers' long and short windows and the windows of threshold alerts on it.
 func (s *Service) Windows(o SLO) []Duration {
 	seen := map[Duration]bool{}
-	for _, t := range o.Tiers {
-		seen[t.Long], seen[t.Short] = true, true
+	for _, w := range TierWindows(o) {
+		seen[w] = true
 	}
 	for _, a := range s.Alerts {
 		if a.ErrorRatio != nil && a.ErrorRatio.SLO == o.Name {
 			seen[a.ErrorRatio.Window] = true
 		}
 	}
-	ws := make([]Duration, 0, len(seen))
-	for w := range seen {
-		ws = append(ws, w)
-	}
-	sort.Slice(ws, func(i, j int) bool { return ws[i] < ws[j] })
-	return ws
+	return sortedDurations(seen)
 }
 
 // MetricsRead lists, sorted, the contract metrics the service's SLOs read.

@@ -182,6 +182,9 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 	if !(o.FreezeBelow > 0 && o.FreezeBelow < 1) {
 		v.addf(p+".freezeBelow", "expected a fraction of budget strictly between 0 and 1, got %s", Decimal(o.FreezeBelow))
 	}
+	if o.Alerting != RatioAlerting && o.Alerting != BudgetAlerting {
+		v.addf(p+".alerting", "expected ratio or budget, got %q", o.Alerting)
+	}
 	v.sli(p+".sli", s, &o.SLI)
 	tiers := map[string]bool{}
 	for i := range o.Tiers {
@@ -297,9 +300,9 @@ func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 		v.addf(p+".factor", "expected a positive burn factor such as 14.4, got %s", Decimal(t.Factor))
 		return
 	}
-	if budget := o.BudgetRatio(); t.Threshold(budget) >= 1 {
+	if budget := o.BudgetRatio(); o.Alerting == RatioAlerting && t.Threshold(budget) >= 1 {
 		v.addf(p+".factor", "burn factor %s needs an error ratio of %s (%s x budget %s), which can never be reached, so the alert could never fire; "+
-			"use a factor below %s, or an objective above %s",
+			"set alerting: budget on the SLO to compare bad events with the budget instead, use a factor below %s, or an objective above %s",
 			Decimal(t.Factor), Decimal(t.Threshold(budget)), Decimal(t.Factor), Decimal(budget),
 			Decimal(1/budget), PercentAbove(1-1/t.Factor))
 	}

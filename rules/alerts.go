@@ -11,14 +11,15 @@ import (
 )
 
 // tierAlerts builds one multi-window, multi-burn-rate alert per tier: both
-// windows must burn faster than the tier's factor, the long one for
+// windows must burn at least as fast as the tier's factor, the long one for
 // precision, the short one so the alert resets soon after the errors stop.
 func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	rs := make([]rulefmt.Rule, 0, len(o.Tiers))
 	for _, t := range o.Tiers {
-		threshold := model.Decimal(t.Threshold(o.BudgetRatio()))
-		expr := fmt.Sprintf(`%s > %s and %s > %s`,
-			b.ref(model.ErrorRatioRecord(t.Long), o), threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold)
+		expr, description := b.ratioTier(o, t)
+		if o.Alerting == model.BudgetAlerting {
+			expr, description = b.budgetTier(o, t)
+		}
 		if o.MinEvents > 0 {
 			expr += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
 				b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))
@@ -32,13 +33,36 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 			For:    prommodel.Duration(t.For),
 			Labels: labels,
 			Annotations: b.annotations(t.Alert,
-				fmt.Sprintf("%s is burning its %s error budget at over %sx the sustainable rate.", o.Name, o.Period, model.Decimal(t.Factor)),
-				fmt.Sprintf("{{ $value | humanizePercentage }} of %s events were bad over the last %s, and over %s too, against %s allowed. "+
-					"Sustained, that spends over %s of the %s error budget every %s.",
-					o.Name, t.Long, t.Short, model.Percent(o.BudgetRatio()), model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)),
+				fmt.Sprintf("%s is burning its %s error budget at %sx the sustainable rate or faster.", o.Name, o.Period, model.Decimal(t.Factor)),
+				description),
 		})
 	}
 	return rs
+}
+
+// ratioTier compares the error ratio of both windows with factor x budget.
+func (b *builder) ratioTier(o model.SLO, t model.Tier) (expr, description string) {
+	threshold := model.Decimal(t.Threshold(o.BudgetRatio()))
+	expr = fmt.Sprintf(`%s >= %s and %s >= %s`,
+		b.ref(model.ErrorRatioRecord(t.Long), o), threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold)
+	description = fmt.Sprintf("{{ $value | humanizePercentage }} of %s events were bad over the last %s, and at least %s over %s too, against %s allowed. "+
+		"Sustained, that spends %s of the %s error budget every %s.",
+		o.Name, t.Long, model.Percent(t.Threshold(o.BudgetRatio())), t.Short, model.Percent(o.BudgetRatio()), model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
+	return expr, description
+}
+
+// budgetTier compares the bad events per second of both windows with
+// factor x the bad events per second the budget allows over the period.
+func (b *builder) budgetTier(o model.SLO, t model.Tier) (expr, description string) {
+	allowed := b.ref(model.BudgetRateRecord(o.Period), o)
+	window := func(w model.Duration) string {
+		return fmt.Sprintf(`%s / %s > %s * %s`, b.ref(model.BadEventsRecord(w), o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed)
+	}
+	expr = window(t.Long) + " and " + window(t.Short)
+	description = fmt.Sprintf("{{ $value | humanize }} bad %s events per second over the last %s, and over %s too: more than %sx the %s budget's allowance. "+
+		"Sustained, that spends %s of the %s error budget every %s.",
+		o.Name, t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
+	return expr, description
 }
 
 // ratioThresholdAlerts builds the plain threshold alerts on this SLO's error

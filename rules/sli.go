@@ -19,6 +19,9 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 	for _, w := range b.svc.Windows(o) {
 		rs = append(rs, b.windowRules(o, tile, w)...)
 	}
+	if o.Alerting == model.BudgetAlerting {
+		rs = append(rs, b.badCounts(o, tile)...)
+	}
 	rs = append(rs, b.tierAlerts(o)...)
 	rs = append(rs, b.ratioThresholdAlerts(o)...)
 	return append(rs, b.absentAlert(o))
@@ -58,6 +61,29 @@ func (b *builder) windowRules(o model.SLO, tile, w model.Duration) []rulefmt.Rul
 	}
 }
 
+// badCounts records the bad events of every tier window, which budget
+// tiers compare with the budget's allowance.
+func (b *builder) badCounts(o model.SLO, tile model.Duration) []rulefmt.Rule {
+	var rs []rulefmt.Rule
+	for _, w := range model.TierWindows(o) {
+		if w != tile {
+			rs = append(rs, b.record(model.BadEventsRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)))
+		}
+	}
+	return rs
+}
+
+// budgetRate records the bad events per second the budget allows: the
+// budget ratio times the average event rate over the part of the period
+// that has data. Averaging over the covered part, not the whole period,
+// keeps a new deployment (or one after data loss) from seeing a tiny
+// budget and paging for days.
+func (b *builder) budgetRate(o model.SLO) rulefmt.Rule {
+	total := b.ref(model.TotalEventsRecord(model.PeriodTile), o)
+	return b.record(model.BudgetRateRecord(o.Period), o, b.expr(`%s * sum_over_time(%s[%s]) / (count_over_time(%s[%s]) * %s)`,
+		model.Decimal(o.BudgetRatio()), total, o.Period, total, o.Period, model.Decimal(model.PeriodTile.Std().Seconds())))
+}
+
 // periodRules is the SLO's slow group: coarse tiles summed from the fine
 // ones, the SLI over the whole period, the budget left, and the SLO's
 // constants for dashboards.
@@ -68,6 +94,9 @@ func (b *builder) periodRules(o model.SLO) []rulefmt.Rule {
 		b.record(model.TotalEventsRecord(coarse), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.TotalEventsRecord(fine), o), coarse)),
 	}
 	rs = append(rs, b.windowRules(o, coarse, o.Period)...)
+	if o.Alerting == model.BudgetAlerting {
+		rs = append(rs, b.budgetRate(o))
+	}
 	return append(rs,
 		b.record(model.BudgetRemainingRecord, o,
 			b.expr(`1 - %s / %s`, b.ref(model.ErrorRatioRecord(o.Period), o), model.Decimal(o.BudgetRatio()))),

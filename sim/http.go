@@ -1,6 +1,8 @@
 package sim
 
 import (
+	"math"
+	"math/rand/v2"
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
@@ -32,9 +34,13 @@ type HTTP struct {
 	ErrorRatio func(t time.Duration) float64
 	Incidents  []Incident
 	Start      time.Time
+	// Seed, when non-zero, draws request counts from a Poisson distribution
+	// around the profile (seeded, so runs repeat); zero means exact counts.
+	Seed uint64
 
 	last   time.Time
 	counts map[string]*httpCounts // by route key
+	rng    *rand.Rand
 }
 
 // Status codes the simulation reports.
@@ -67,6 +73,17 @@ func (h *HTTP) ErrorRatioAt(route string, t time.Duration) float64 {
 		}
 	}
 	return e
+}
+
+// SlowRatioAt is the fraction of requests to route that are very slow at t.
+func (h *HTTP) SlowRatioAt(route string, t time.Duration) float64 {
+	s := 0.0
+	for _, in := range h.Incidents {
+		if in.active(t) && in.covers(route) && in.SlowRatio > s {
+			s = in.SlowRatio
+		}
+	}
+	return s
 }
 
 func (h *HTTP) latencyAt(r Route, t time.Duration) LogNormal {
@@ -129,20 +146,49 @@ func (h *HTTP) step(t time.Duration, seconds float64) {
 		c := h.counts[r.Path+" "+r.Method]
 		n := total * r.Share
 		e := h.ErrorRatioAt(r.Path, t)
-		good, bad := n*(1-e), n*e
+		good, bad := h.draw(n*(1-e)), h.draw(n*e)
 		c.good += good
 		c.bad += bad
 		if h.Duration == "" {
 			continue
 		}
-		d := h.latencyAt(r, t)
-		c.sumGood += good * d.Mean()
-		c.sumBad += bad * d.Mean()
+		d, slow := h.latencyAt(r, t), h.SlowRatioAt(r.Path, t)
+		mean := (1-slow)*d.Mean() + slow*slowLatency
+		c.sumGood += good * mean
+		c.sumBad += bad * mean
 		for i, b := range h.Buckets {
-			f := d.Below(b)
+			f := (1 - slow) * d.Below(b)
 			c.bucketsGood[i] += good * f
 			c.bucketsBad[i] += bad * f
 		}
+	}
+}
+
+// draw returns the number of requests expected, or a Poisson draw around
+// it when the simulation is seeded.
+func (h *HTTP) draw(expected float64) float64 {
+	if h.Seed == 0 || expected <= 0 {
+		return expected
+	}
+	if h.rng == nil {
+		h.rng = rand.New(rand.NewPCG(h.Seed, h.Seed))
+	}
+	return float64(poisson(h.rng, expected))
+}
+
+// poisson draws from a Poisson distribution: by Knuth's method for small
+// means, by a rounded normal approximation for large ones.
+func poisson(rng *rand.Rand, mean float64) int {
+	if mean > 50 {
+		return max(0, int(math.Round(mean+math.Sqrt(mean)*rng.NormFloat64())))
+	}
+	limit, k, p := math.Exp(-mean), 0, 1.0
+	for {
+		p *= rng.Float64()
+		if p <= limit {
+			return k
+		}
+		k++
 	}
 }
 

@@ -48,15 +48,21 @@ func Diurnal(peak, swing float64) Profile {
 }
 
 // Incident degrades the service for a while: a fraction of requests fail,
-// latency is multiplied, snapshot work slows down. Routes limits it to some
-// routes (empty: all).
+// a fraction are very slow (slower than every histogram bucket), latency is
+// multiplied, snapshot work slows down. Routes limits it to some routes
+// (empty: all).
 type Incident struct {
 	Start, Duration time.Duration
 	ErrorRatio      float64
+	SlowRatio       float64
 	LatencyFactor   float64
 	SnapshotFactor  float64
 	Routes          []string
 }
+
+// slowLatency is how long the requests of a SlowRatio take, in seconds:
+// beyond any bucket a latency histogram is likely to have.
+const slowLatency = 60.0
 
 func (in Incident) active(t time.Duration) bool { return t >= in.Start && t < in.Start+in.Duration }
 

@@ -62,3 +62,28 @@ func TestDiurnalSwingsBetweenPeakAndTrough(t *testing.T) {
 	require.InDelta(t, 100, p(14*time.Hour), 1e-9)
 	require.InDelta(t, 10, p(2*time.Hour), 1e-9)
 }
+
+func TestSlowRequestsLandAboveEveryBucket(t *testing.T) {
+	s := sim.TensorWasm(start, sim.Constant(10), sim.Incident{Duration: time.Hour, SlowRatio: 0.25, Routes: []string{"/invoke"}})
+	scrapeAll(s, start)
+	got := scrapeAll(s, start.Add(10*time.Minute))
+	bucket := `{__name__="tensor_wasm_http_request_duration_seconds_bucket", instance="tensor-wasm-0:9464", job="tensor-wasm", le="%s", method="POST", route="/invoke", status="200"}`
+	// 5400 /invoke requests; a quarter are slower than the 10s bucket.
+	require.InDelta(t, 5400*0.75, got[sprintf(bucket, "10")], 1e-3)
+	require.InDelta(t, 5400, got[sprintf(bucket, "+Inf")], 1e-6)
+}
+
+func TestSeededNoiseRepeatsAndStaysNearTheMean(t *testing.T) {
+	run := func(seed uint64) float64 {
+		s := sim.TensorWasm(start, sim.Constant(10))
+		s.HTTP.Seed = seed
+		scrapeAll(s, start)
+		scrapeAll(s, start.Add(time.Hour))
+		good, _ := s.HTTP.Counts()
+		return good
+	}
+	require.Equal(t, run(7), run(7), "the same seed gives the same counts")
+	require.NotEqual(t, run(7), run(8))
+	require.InDelta(t, 36000, run(7), 36000*0.03, "within a few percent of 10/s for an hour")
+	require.Equal(t, run(7), float64(int(run(7))), "seeded counts are whole requests")
+}

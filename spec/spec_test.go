@@ -40,7 +40,7 @@ func TestBadSpecsNameFileLineFieldAndExpectation(t *testing.T) {
 		{"an objective above 1", "objective: 0.999", "objective: 1.2",
 			`bad.yaml:19:20: services[0].slos[0].objective: expected a ratio strictly between 0 and 1 (0.995 for 99.5%), got 1.2`},
 		{"a 90% objective under a 14.4x tier", "objective: 0.999", "objective: 0.9",
-			`bad.yaml:25:102: services[0].slos[0].tiers[0].factor: burn factor 14.4 needs an error ratio of 1.44 (14.4 x budget 0.1), which can never be reached, so the alert could never fire; use a factor below 10, or an objective above 93.06%`},
+			`bad.yaml:25:102: services[0].slos[0].tiers[0].factor: burn factor 14.4 needs an error ratio of 1.44 (14.4 x budget 0.1), which can never be reached, so the alert could never fire; set alerting: budget on the SLO to compare bad events with the budget instead, use a factor below 10, or an objective above 93.06%`},
 		{"a latency threshold that is no bucket bound", "threshold: 0.5", "threshold: 0.3",
 			`bad.yaml:32:24: services[0].slos[1].sli.latency.threshold: expected one of http_request_duration_seconds's bucket bounds [0.1 0.25 0.5 1], got 0.3`},
 		{"duplicate SLO names", "      - name: latency", "      - name: availability",
