@@ -10,12 +10,15 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"path"
 	"sort"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
+	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/dashboards"
 	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/rules"
 )
 
@@ -83,6 +86,16 @@ func Build(s model.Spec) (*Bundle, error) {
 		}
 		b.Stats = append(b.Stats, st)
 		b.Files = append(b.Files, File{Path: st.RuleFile, Data: data})
+		tests, err := alerttests.File(svc, s.Version, path.Base(st.RuleFile))
+		if err != nil {
+			return nil, err
+		}
+		b.Files = append(b.Files, File{Path: model.RuleTestFile(svc.Name), Data: tests})
+		if cells := report.Analyze(svc); len(cells) > 0 {
+			b.Files = append(b.Files,
+				File{Path: model.ReportFile(svc.Name), Data: report.Markdown(svc, cells)},
+				File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
+		}
 		d, err := dashboards.Service(svc, s.Version)
 		if err != nil {
 			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)

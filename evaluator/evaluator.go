@@ -90,6 +90,10 @@ func New(groups ...rulefmt.RuleGroup) (*Evaluator, error) {
 	opts.MaxBlockDuration = opts.MinBlockDuration
 	// Longer chunks make month-long windows cheaper to iterate.
 	opts.SamplesPerChunk = 1000
+	// A replay holds few series and need not survive a crash: small
+	// stripes and no write-ahead log make opening one cheap.
+	opts.StripeSize = 64
+	opts.WALSegmentSize = -1
 	db, err := tsdb.Open(dir, nil, nil, opts, nil)
 	if err != nil {
 		os.RemoveAll(dir)

@@ -92,6 +92,16 @@ func ServiceGroupName(service string) string { return service }
 // RuleFile is the bundle path of a service's rule file.
 func RuleFile(service string) string { return "rules/" + service + ".rules.yaml" }
 
+// RuleTestFile is the bundle path of the promtool unit tests of a service's
+// alerts, beside the rule file they load.
+func RuleTestFile(service string) string { return "rules/" + service + ".test.yaml" }
+
+// ReportFile and ReportChart are the bundle paths of a service's
+// time-to-first-alert report and its chart, which the report embeds by
+// its file name.
+func ReportFile(service string) string  { return "report/" + service + ".md" }
+func ReportChart(service string) string { return "report/" + service + ".svg" }
+
 // ManifestFile is the bundle path of the manifest.
 const ManifestFile = "manifest.json"
 

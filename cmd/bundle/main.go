@@ -3,6 +3,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,15 +13,17 @@ import (
 
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
-	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/report"
+	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
 )
 
 const usage = `Usage: bundle [flags]
 
-Generates an observability bundle: Prometheus recording and alerting rules
-and a manifest of checksums, under OUT/NAME/VERSION. Without -spec it uses
-TensorWasm's built-in spec.
+Generates an observability bundle under OUT/NAME/VERSION: Prometheus
+recording and alerting rules with promtool unit tests, Grafana dashboards and
+provisioning, a time-to-first-alert report, and a manifest of checksums.
+Without -spec it uses TensorWasm's built-in spec.
 
 Flags:
 `
@@ -43,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
 		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
 		check   = fs.Bool("check", false, "validate and generate, but write nothing")
+		simul   = fs.Bool("report", false, "replay every alert tier on simulated traffic and print the time-to-first-alert report beside the analysis; write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -61,6 +65,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	switch {
+	case *simul:
+		if err := printReport(stdout, *file, *version); err != nil {
+			fmt.Fprintln(stderr, "bundle:", err)
+			return 1
+		}
 	case *asJSON:
 		doc, err := b.JSON()
 		if err != nil {
@@ -105,12 +114,47 @@ func generate(file, version string) (*bundle.Bundle, error) {
 
 func summarize(w io.Writer, b *bundle.Bundle, where string) {
 	fmt.Fprintf(w, "%s %s: %d files, %s\n", b.Name, b.Version, len(b.Files), where)
+	counts := map[string]string{}
 	for _, st := range b.Stats {
-		fmt.Fprintf(w, "  %-40s %3d recording rules, %2d alerts (service %s)\n", st.RuleFile, st.Recording, st.Alerting, st.Service)
+		counts[st.RuleFile] = fmt.Sprintf("%d recording rules, %d alerts", st.Recording, st.Alerting)
 	}
-	for _, d := range b.Dashboards {
-		fmt.Fprintf(w, "  %s\n", d)
+	for _, f := range b.Files {
+		fmt.Fprintln(w, strings.TrimRight(fmt.Sprintf("  %-48s %s", f.Path, counts[f.Path]), " "))
 	}
-	fmt.Fprintf(w, "  %s, %s\n", model.DashboardProviderFile, model.DatasourceFile)
-	fmt.Fprintf(w, "  %s\n", model.ManifestFile)
+}
+
+// printReport replays every tier of the spec's services on simulated
+// traffic and prints the report. Only TensorWasm has a simulator; other
+// services get the analysis alone.
+func printReport(w io.Writer, file, version string) error {
+	b, err := generate(file, version)
+	if err != nil {
+		return err
+	}
+	s := catalog.TensorWasm()
+	if file != "" {
+		if s, err = spec.LoadFile(file); err != nil {
+			return err
+		}
+	}
+	for i := range s.Services {
+		svc := &s.Services[i]
+		cells := report.Analyze(svc)
+		if len(cells) == 0 {
+			continue
+		}
+		if svc.Name == catalog.TensorWasm().Services[0].Name {
+			groups, err := rules.Build(svc, b.Version)
+			if err != nil {
+				return err
+			}
+			if err := report.Simulate(context.Background(), svc, groups, report.TensorWasm, cells); err != nil {
+				return err
+			}
+		}
+		if _, err := w.Write(report.Markdown(svc, cells)); err != nil {
+			return err
+		}
+	}
+	return nil
 }

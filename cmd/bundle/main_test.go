@@ -38,8 +38,8 @@ func TestDefaultRunWritesTensorWasmBundleAndSummary(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := bundleCmd("-out", out)
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "tensor-wasm 1.0.0: 6 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
-	require.Regexp(t, `rules/tensor-wasm.rules.yaml +\d+ recording rules, +\d+ alerts`, stdout)
+	require.Contains(t, stdout, "tensor-wasm 1.0.0: 9 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
+	require.Regexp(t, `rules/tensor-wasm.rules.yaml +\d+ recording rules, \d+ alerts`, stdout)
 	files := tree(t, out)
 	require.Contains(t, files, "tensor-wasm/1.0.0/rules/tensor-wasm.rules.yaml")
 	require.Contains(t, files, "tensor-wasm/1.0.0/manifest.json")
@@ -133,10 +133,18 @@ func TestBadInputsExitNonZeroAndWriteNothing(t *testing.T) {
 	require.NoDirExists(t, out)
 }
 
+func TestReportWithoutASimulatorPrintsTheAnalysis(t *testing.T) {
+	code, stdout, stderr := bundleCmd("-report", "-spec", "../../spec/testdata/minimal.good.yaml")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, "# Time to first alert: shop")
+	require.Contains(t, stdout, "| 100% | 1000x | 52s | 4m56s | 2% |", "0.0144 x 1h to fire, 5m x (1 - 0.0144) to reset")
+	require.NotContains(t, stdout, "simulated |")
+}
+
 func TestUsage(t *testing.T) {
 	code, _, stderr := bundleCmd("-h")
 	require.Equal(t, 0, code)
-	for _, flag := range []string{"-out", "-spec", "-version", "-check", "-json"} {
+	for _, flag := range []string{"-out", "-spec", "-version", "-check", "-json", "-report"} {
 		require.Contains(t, stderr, flag)
 	}
 	code, _, _ = bundleCmd("-nope")

@@ -1,0 +1,102 @@
+// Package report answers, for every alert tier, the on-call engineer's
+// question: which failures does it catch, how fast, at what cost in budget,
+// and how soon does it reset. Times come from the alerting math and are
+// checked against the bundle's own rules replayed by Prometheus' engine.
+package report
+
+import (
+	"math"
+	"time"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Ratios are the constant error ratios the report covers, from a full
+// outage to a burn far below 1.
+var Ratios = []float64{1, 0.33, 0.1, 0.01, 0.002, 0.001, 0.00005}
+
+// Cell is one tier facing one constant error ratio.
+type Cell struct {
+	SLO   model.SLO
+	Tier  model.Tier
+	Ratio float64
+	// Caught says whether the tier ever fires; Detect is the time from the
+	// start of the errors to firing, Reset from their end to resolution.
+	Caught        bool
+	Detect, Reset time.Duration
+	// BudgetSpent is the fraction of the period's budget gone at firing.
+	BudgetSpent float64
+	// Simulated holds the replay's answer, when one was run.
+	Simulated *Outcome
+}
+
+// Outcome is what a replay of the rules observed.
+type Outcome struct {
+	Caught        bool
+	Detect, Reset time.Duration
+}
+
+// Analyze computes every tier of every SLO of svc against every ratio, for
+// constant traffic after a clean history at least as long as the tier's
+// long window. A window W holds a ratio E x t / W after t of errors, so it
+// reaches the threshold at t = threshold x W / E, or never if E is below the
+// threshold; the tier fires once both windows have, plus its `for`. After
+// the errors stop, the short window falls back under the threshold first,
+// after short x (1 - threshold / E).
+func Analyze(svc *model.Service) []Cell {
+	var cells []Cell
+	for _, o := range svc.SLOs {
+		for _, t := range o.Tiers {
+			for _, e := range Ratios {
+				cells = append(cells, analyze(o, t, e))
+			}
+		}
+	}
+	return cells
+}
+
+func analyze(o model.SLO, t model.Tier, e float64) Cell {
+	c := Cell{SLO: o, Tier: t, Ratio: e}
+	theta := t.Threshold(o.BudgetRatio())
+	if e < theta {
+		return c
+	}
+	c.Caught = true
+	detect := reach(theta, t.Long, e) + t.For.Std().Seconds()
+	c.Detect = seconds(detect)
+	c.Reset = seconds(t.Short.Std().Seconds() * (1 - theta/e))
+	c.BudgetSpent = e * detect / (o.BudgetRatio() * o.Period.Std().Seconds())
+	return c
+}
+
+// reach is when, in seconds, a window of width w first holds the threshold.
+func reach(theta float64, w model.Duration, e float64) float64 {
+	return theta * w.Std().Seconds() / e
+}
+
+func seconds(s float64) time.Duration {
+	return time.Duration(math.Round(s)) * time.Second
+}
+
+// Burn is the ratio as a multiple of the SLO's budget.
+func (c Cell) Burn() float64 { return c.Ratio / c.SLO.BudgetRatio() }
+
+// Agrees says whether the replay matches the analysis: the same verdict,
+// and times within one evaluation interval or 10%, whichever is larger.
+func (c Cell) Agrees(interval time.Duration) bool {
+	s := c.Simulated
+	if s == nil || s.Caught != c.Caught {
+		return false
+	}
+	if !c.Caught {
+		return true
+	}
+	near := func(a, b time.Duration) bool {
+		d := a - b
+		if d < 0 {
+			d = -d
+		}
+		return d <= max(interval, time.Duration(0.1*float64(b)))
+	}
+	return near(s.Detect, c.Detect) && near(s.Reset, c.Reset)
+}
