@@ -76,40 +76,6 @@ func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
 	require.Equal(t, epoch.Add(start+length+5*time.Minute), resolved.At)
 }
 
-func TestNothingFiresAtHalfTheSustainableBurn(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		traffic sim.Profile
-	}{
-		{"constant traffic", sim.Constant(20)},
-		{"diurnal traffic swinging 10x", sim.Diurnal(50, 10)},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			t.Parallel()
-			_, ev := tensorWasm(t)
-			req := requests(tc.traffic)
-			req.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5 of a 0.5% budget
-			// Four days fill every window up to the very-slow tier's 3d.
-			require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(4*24*time.Hour), scrape, req.Scrape))
-
-			for _, e := range ev.Events {
-				require.NotEqual(t, "availability_http", e.Labels.Get(model.LabelSLO), "unexpected alert %v at %s", e.Labels, e.At)
-			}
-			// The latency SLOs were given no histogram, and say so.
-			absent, ok := firstEvent(ev, "SLOMetricAbsent", evaluator.Firing)
-			require.True(t, ok)
-			require.Equal(t, epoch.Add(model.AbsentAfter().Std()), absent.At)
-			require.Contains(t, []string{"latency_http_invoke", "latency_http_healthz_P95"}, absent.Labels.Get(model.LabelSLO))
-
-			// And the burn the rules record is the one simulated.
-			v, err := ev.Query(context.Background(), `slo:burn_rate:ratio_rate3d{slo="availability_http"}`, epoch.Add(4*24*time.Hour))
-			require.NoError(t, err)
-			require.Len(t, v, 1)
-			require.InDelta(t, 0.5, v[0].F, 1e-9)
-		})
-	}
-}
-
 func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
 	svc, ev := tensorWasm(t)
 	o, _ := svc.SLO("availability_http")
