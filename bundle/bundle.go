@@ -19,6 +19,7 @@ import (
 	"github.com/tensorwasm/obsbundle/dashboards"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/report"
+	"github.com/tensorwasm/obsbundle/routing"
 	"github.com/tensorwasm/obsbundle/rules"
 )
 
@@ -115,11 +116,20 @@ func Build(s model.Spec) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := dashboards.Datasource(model.DefaultPrometheusURL)
+	ds, err := dashboards.Datasource(model.DefaultPrometheusURL, model.DefaultAlertmanagerURL)
 	if err != nil {
 		return nil, err
 	}
 	b.Files = append(b.Files, File{Path: model.DashboardProviderFile, Data: provider}, File{Path: model.DatasourceFile, Data: ds})
+	production, err := routing.Production(s)
+	if err != nil {
+		return nil, err
+	}
+	demo, err := routing.Demo(s, model.DemoSimulatorURL)
+	if err != nil {
+		return nil, err
+	}
+	b.Files = append(b.Files, File{Path: model.AlertmanagerFile, Data: production}, File{Path: model.AlertmanagerDemoFile, Data: demo})
 	manifest, err := b.manifest()
 	if err != nil {
 		return nil, err

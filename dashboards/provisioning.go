@@ -33,8 +33,9 @@ func Provider() ([]byte, error) {
 }
 
 // Datasource is Grafana's datasource provisioning file: the Prometheus
-// datasource under the UID every dashboard defaults to.
-func Datasource(prometheusURL string) ([]byte, error) {
+// datasource under the UID every dashboard defaults to, and the
+// Alertmanager the alerts go to.
+func Datasource(prometheusURL, alertmanagerURL string) ([]byte, error) {
 	return renderYAML(map[string]any{
 		"apiVersion": 1,
 		"datasources": []map[string]any{{
@@ -46,6 +47,14 @@ func Datasource(prometheusURL string) ([]byte, error) {
 			"isDefault": true,
 			"editable":  false,
 			"jsonData":  map[string]any{"httpMethod": "POST", "timeInterval": "15s"},
+		}, {
+			"name":     "Alertmanager",
+			"uid":      model.AlertmanagerDatasourceUID,
+			"type":     "alertmanager",
+			"access":   "proxy",
+			"url":      alertmanagerURL,
+			"editable": false,
+			"jsonData": map[string]any{"implementation": "prometheus", "handleGrafanaManagedAlerts": false},
 		}},
 	})
 }

@@ -156,8 +156,44 @@ const (
 	DashboardProviderFile = "grafana/provisioning/dashboards/" + Generator + ".yaml"
 	DatasourceFile        = "grafana/provisioning/datasources/" + Generator + ".yaml"
 	GrafanaDashboardsPath = "/var/lib/grafana/dashboards/" + Generator
-	DefaultPrometheusURL  = "http://prometheus:9090"
 )
+
+// Addresses of the demo stack's services (docker-compose.yml): datasources
+// and the demo Alertmanager configuration point at them.
+const (
+	DefaultPrometheusURL   = "http://prometheus:9090"
+	DefaultAlertmanagerURL = "http://alertmanager:9093"
+	DemoSimulatorURL       = "http://simulator:9464"
+)
+
+// AlertmanagerDatasourceUID is the UID of the Alertmanager datasource the
+// bundle provisions next to Prometheus.
+const AlertmanagerDatasourceUID = "alertmanager"
+
+// Alertmanager configurations in the bundle: one for production, whose
+// receivers read their secrets from files, and one for the demo stack,
+// whose receivers are the simulator's webhooks.
+const (
+	AlertmanagerFile     = "alertmanager/alertmanager.yml"
+	AlertmanagerDemoFile = "alertmanager/demo.yml"
+)
+
+// Receivers alerts are routed to, by severity.
+const (
+	PageReceiver   = "page"
+	TicketReceiver = "ticket"
+)
+
+// Files the production Alertmanager reads its secrets from.
+const (
+	PagerDutyKeyFile = "/etc/alertmanager/secrets/pagerduty-routing-key"
+	SlackURLFile     = "/etc/alertmanager/secrets/slack-api-url"
+)
+
+// DemoWebhookURL is where the demo Alertmanager sends a receiver's alerts.
+func DemoWebhookURL(base, receiver string) string {
+	return strings.TrimSuffix(base, "/") + "/alerts/" + receiver
+}
 
 // AlertListURL opens Grafana's alert list filtered to one alert, where its
 // rule, state and labels are explained.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -38,11 +39,13 @@ func TestDefaultRunWritesTensorWasmBundleAndSummary(t *testing.T) {
 	out := t.TempDir()
 	code, stdout, stderr := bundleCmd("-out", out)
 	require.Equal(t, 0, code, stderr)
-	require.Contains(t, stdout, "tensor-wasm 1.0.0: 9 files, written to "+filepath.Join(out, "tensor-wasm", "1.0.0"))
+	require.Regexp(t, `^tensor-wasm 1.0.0: \d+ files, written to `+regexp.QuoteMeta(filepath.Join(out, "tensor-wasm", "1.0.0"))+"\n", stdout)
 	require.Regexp(t, `rules/tensor-wasm.rules.yaml +\d+ recording rules, \d+ alerts`, stdout)
 	files := tree(t, out)
 	require.Contains(t, files, "tensor-wasm/1.0.0/rules/tensor-wasm.rules.yaml")
 	require.Contains(t, files, "tensor-wasm/1.0.0/manifest.json")
+	require.Contains(t, files, "tensor-wasm/1.0.0/alertmanager/demo.yml")
+	require.Contains(t, files, "tensor-wasm/1.0.0/rules/tensor-wasm.test.yaml")
 
 	// A second run gives a byte-identical bundle.
 	code, _, stderr = bundleCmd("-out", out)
