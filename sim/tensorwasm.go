@@ -62,3 +62,38 @@ func TensorWasm(start time.Time, traffic Profile, incidents ...Incident) *Scenar
 		},
 	}
 }
+
+// AddIncident starts an incident on every source it can affect.
+func (s *Scenario) AddIncident(in Incident) {
+	if s.HTTP != nil {
+		s.HTTP.Incidents = append(s.HTTP.Incidents, in)
+	}
+	if s.Snapshots != nil {
+		s.Snapshots.Incidents = append(s.Snapshots.Incidents, in)
+	}
+}
+
+// EndIncidents stops, at t since the start, every incident still under way.
+func (s *Scenario) EndIncidents(t time.Duration) {
+	end := func(ins []Incident) {
+		for i := range ins {
+			if ins[i].active(t) {
+				ins[i].Duration = t - ins[i].Start
+			}
+		}
+	}
+	if s.HTTP != nil {
+		end(s.HTTP.Incidents)
+	}
+	if s.Snapshots != nil {
+		end(s.Snapshots.Incidents)
+	}
+}
+
+// Incidents lists the incidents of the scenario.
+func (s *Scenario) Incidents() []Incident {
+	if s.HTTP == nil {
+		return nil
+	}
+	return append([]Incident{}, s.HTTP.Incidents...)
+}

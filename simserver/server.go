@@ -1,0 +1,190 @@
+// Package simserver serves a simulated TensorWasm over HTTP, for the demo
+// stack: its metric contract on /metrics, a control to start and stop
+// incidents, and webhook receivers that record what Alertmanager sends.
+package simserver
+
+import (
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/sim"
+)
+
+// maxNotifications bounds the notifications kept in memory.
+const maxNotifications = 1000
+
+// Server is the simulated service and what its receivers were sent.
+type Server struct {
+	mu            sync.Mutex
+	start         time.Time
+	now           func() time.Time
+	scenario      *sim.Scenario
+	contract      []model.Metric
+	notifications []Notification
+	log           *slog.Logger
+}
+
+// Notification is one webhook call from Alertmanager.
+type Notification struct {
+	Receiver string          `json:"receiver"`
+	At       time.Time       `json:"at"`
+	Status   string          `json:"status"`
+	Alerts   []WebhookAlert  `json:"alerts"`
+	Raw      json.RawMessage `json:"-"`
+}
+
+// WebhookAlert is an alert as Alertmanager's webhook sends it.
+type WebhookAlert struct {
+	Status string            `json:"status"`
+	Labels map[string]string `json:"labels"`
+}
+
+// New simulates scenario from now on; contract names the metric families.
+func New(scenario *sim.Scenario, contract []model.Metric, now func() time.Time, log *slog.Logger) *Server {
+	s := &Server{start: now(), now: now, scenario: scenario, contract: contract, log: log}
+	scenario.Scrape(s.start, func(labels.Labels, float64) {}) // traffic counts from now, not from the first scrape
+	return s
+}
+
+// Handler routes the server's endpoints.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /metrics", s.metrics)
+	mux.HandleFunc("GET /incidents", s.listIncidents)
+	mux.HandleFunc("POST /incidents", s.startIncident)
+	mux.HandleFunc("DELETE /incidents", s.endIncidents)
+	mux.HandleFunc("POST /alerts/{receiver}", s.receive)
+	mux.HandleFunc("GET /alerts", s.listNotifications)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	return mux
+}
+
+// metrics serves the contract as scraped now. The job and instance labels
+// are left to the scraper, which attaches its own.
+func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	var samples []sample
+	b := labels.NewBuilder(labels.EmptyLabels())
+	s.scenario.Scrape(s.now(), func(l labels.Labels, v float64) {
+		b.Reset(l)
+		b.Del("job", "instance")
+		samples = append(samples, sample{b.Labels(), v})
+	})
+	s.mu.Unlock()
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	if err := writeText(w, s.contract, samples); err != nil {
+		s.log.Warn("writing metrics", "err", err)
+	}
+}
+
+// incidentView is an incident as the control shows it.
+type incidentView struct {
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end"`
+	ErrorRatio     float64   `json:"error_ratio"`
+	SlowRatio      float64   `json:"slow_ratio"`
+	LatencyFactor  float64   `json:"latency_factor"`
+	SnapshotFactor float64   `json:"snapshot_factor"`
+	Routes         []string  `json:"routes"`
+}
+
+func (s *Server) view(in sim.Incident) incidentView {
+	return incidentView{Start: s.start.Add(in.Start), End: s.start.Add(in.Start + in.Duration), ErrorRatio: in.ErrorRatio,
+		SlowRatio: in.SlowRatio, LatencyFactor: in.LatencyFactor, SnapshotFactor: in.SnapshotFactor, Routes: in.Routes}
+}
+
+func (s *Server) listIncidents(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	views := []incidentView{}
+	for _, in := range s.scenario.Incidents() {
+		views = append(views, s.view(in))
+	}
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, views)
+}
+
+// startIncident starts an incident now, from query parameters:
+// error_ratio, slow_ratio, latency_factor, snapshot_factor (numbers),
+// duration (default 15m) and route (repeatable).
+func (s *Server) startIncident(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	in := sim.Incident{Duration: 15 * time.Minute, Routes: q["route"]}
+	for name, dst := range map[string]*float64{
+		"error_ratio": &in.ErrorRatio, "slow_ratio": &in.SlowRatio, "latency_factor": &in.LatencyFactor, "snapshot_factor": &in.SnapshotFactor,
+	} {
+		if v := q.Get(name); v != "" {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || (f > 1 && (name == "error_ratio" || name == "slow_ratio")) {
+				http.Error(w, fmt.Sprintf("%s: expected a number (a ratio from 0 to 1 for ratios), got %q", name, v), http.StatusBadRequest)
+				return
+			}
+			*dst = f
+		}
+	}
+	if v := q.Get("duration"); v != "" {
+		d, err := model.ParseDuration(v)
+		if err != nil || d <= 0 {
+			http.Error(w, fmt.Sprintf("duration: expected a duration such as 10m, got %q", v), http.StatusBadRequest)
+			return
+		}
+		in.Duration = d.Std()
+	}
+	s.mu.Lock()
+	in.Start = s.now().Sub(s.start)
+	s.scenario.AddIncident(in)
+	v := s.view(in)
+	s.mu.Unlock()
+	s.log.Info("incident started", "error_ratio", in.ErrorRatio, "slow_ratio", in.SlowRatio, "latency_factor", in.LatencyFactor,
+		"snapshot_factor", in.SnapshotFactor, "until", v.End.Format(time.RFC3339))
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Server) endIncidents(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	s.scenario.EndIncidents(s.now().Sub(s.start))
+	s.mu.Unlock()
+	s.log.Info("incidents ended")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// receive records an Alertmanager webhook notification.
+func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
+	var n Notification
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&n); err != nil {
+		http.Error(w, "expected an Alertmanager webhook payload: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	n.Receiver, n.At = r.PathValue("receiver"), s.now()
+	for _, a := range n.Alerts {
+		s.log.Info("notification", "receiver", n.Receiver, "status", a.Status, "alertname", a.Labels["alertname"],
+			"severity", a.Labels[model.LabelSeverity], "slo", a.Labels[model.LabelSLO])
+	}
+	s.mu.Lock()
+	s.notifications = append(s.notifications, n)
+	if len(s.notifications) > maxNotifications {
+		s.notifications = s.notifications[len(s.notifications)-maxNotifications:]
+	}
+	s.mu.Unlock()
+	w.WriteHeader(http.StatusOK)
+}
+
+func (s *Server) listNotifications(w http.ResponseWriter, _ *http.Request) {
+	s.mu.Lock()
+	out := append([]Notification{}, s.notifications...)
+	s.mu.Unlock()
+	writeJSON(w, http.StatusOK, out)
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = json.NewEncoder(w).Encode(v)
+}

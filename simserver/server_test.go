@@ -1,0 +1,115 @@
+package simserver_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/prometheus/common/expfmt"
+	prommodel "github.com/prometheus/common/model"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/sim"
+	"github.com/tensorwasm/obsbundle/simserver"
+)
+
+// server runs a simulator whose clock the test moves.
+func server(t *testing.T) (*httptest.Server, *time.Time) {
+	t.Helper()
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	spec := catalog.TensorWasm()
+	s := simserver.New(sim.TensorWasm(now, sim.Constant(10)), spec.Services[0].Metrics, func() time.Time { return now },
+		slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	return ts, &now
+}
+
+// scrape parses /metrics with Prometheus' own text parser.
+func scrape(t *testing.T, url string) map[string]*dto {
+	t.Helper()
+	resp, err := http.Get(url + "/metrics")
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	parser := expfmt.NewTextParser(prommodel.UTF8Validation)
+	families, err := parser.TextToMetricFamilies(resp.Body)
+	require.NoError(t, err)
+	out := map[string]*dto{}
+	for name, f := range families {
+		out[name] = &dto{typ: f.GetType().String(), n: len(f.GetMetric())}
+	}
+	return out
+}
+
+type dto struct {
+	typ string
+	n   int
+}
+
+func TestMetricsServeTheWholeContractWithTypes(t *testing.T) {
+	ts, _ := server(t)
+	families := scrape(t, ts.URL)
+	for _, m := range catalog.TensorWasm().Services[0].Metrics {
+		f, ok := families[m.Name]
+		require.True(t, ok, m.Name)
+		require.Equal(t, strings.ToUpper(string(m.Type)), f.typ, m.Name)
+	}
+	resp, err := http.Get(ts.URL + "/metrics")
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NotContains(t, string(body), `job=`, "the scraper attaches job and instance")
+}
+
+func TestIncidentsStartAndStopOverHTTP(t *testing.T) {
+	ts, now := server(t)
+	resp, err := http.Post(ts.URL+"/incidents?error_ratio=1&duration=10m", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusCreated, resp.StatusCode)
+	resp.Body.Close()
+
+	*now = now.Add(time.Minute)
+	failed := `tensor_wasm_http_requests_total{method="POST",route="/invoke",status="500"} 540`
+	require.True(t, strings.Contains(get(t, ts.URL+"/metrics"), failed), "a minute at 10/s, 90%% on /invoke, all failing: want %s", failed)
+
+	req, _ := http.NewRequest(http.MethodDelete, ts.URL+"/incidents", nil)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusNoContent, resp.StatusCode)
+	*now = now.Add(time.Minute)
+	require.True(t, strings.Contains(get(t, ts.URL+"/metrics"), failed), "no more failures after the incident ends")
+
+	resp, err = http.Post(ts.URL+"/incidents?error_ratio=2", "", nil)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusBadRequest, resp.StatusCode)
+}
+
+func TestWebhooksAreRecorded(t *testing.T) {
+	ts, _ := server(t)
+	payload := `{"status":"firing","alerts":[{"status":"firing","labels":{"alertname":"AvailabilityFastBurn","severity":"page"}}]}`
+	resp, err := http.Post(ts.URL+"/alerts/page", "application/json", bytes.NewBufferString(payload))
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var got []simserver.Notification
+	require.NoError(t, json.Unmarshal([]byte(get(t, ts.URL+"/alerts")), &got))
+	require.Len(t, got, 1)
+	require.Equal(t, "page", got[0].Receiver)
+	require.Equal(t, "AvailabilityFastBurn", got[0].Alerts[0].Labels["alertname"])
+}
+
+func get(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return string(b)
+}
