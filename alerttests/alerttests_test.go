@@ -13,6 +13,7 @@ import (
 
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
@@ -27,19 +28,6 @@ func services(t *testing.T) []*model.Service {
 	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
 	require.NoError(t, err)
 	return []*model.Service{&tw.Services[0], &gw.Services[0]}
-}
-
-// promtool finds Debian's promtool; CI installs it, so there it must exist.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is not installed; .ci/run installs Debian's prometheus package")
-		}
-		t.Skip("promtool not installed (apt-get install prometheus)")
-	}
-	return path
 }
 
 // ruleFileName is the base name the rule file has in a bundle, which the
@@ -62,7 +50,7 @@ func writeBoth(t *testing.T, svc *model.Service, test []byte) string {
 // runPromtool runs `promtool test rules` on path.
 func runPromtool(t *testing.T, path string) (string, error) {
 	t.Helper()
-	out, err := exec.Command(promtool(t), "test", "rules", path).CombinedOutput()
+	out, err := exec.Command(debian.Binary(t, "promtool"), "test", "rules", path).CombinedOutput()
 	return string(out), err
 }
 

@@ -379,15 +379,10 @@ func (e *Evaluator) store(ctx context.Context, vec promql.Vector, written map[st
 // does, and counts the samples read.
 func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
 	qry, err := e.engine.NewRangeQuery(ctx, e.db, nil, q, start, end, step)
+	res, err := e.exec(ctx, qry, err)
 	if err != nil {
 		return nil, err
 	}
-	defer qry.Close()
-	res := qry.Exec(ctx)
-	if res.Err != nil {
-		return nil, res.Err
-	}
-	e.count(qry)
 	m, err := res.Matrix()
 	if err != nil {
 		return nil, fmt.Errorf("range query %q: %w", q, err)
@@ -398,6 +393,22 @@ func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Ti
 // Query evaluates q at t against everything stored so far.
 func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Vector, error) {
 	qry, err := e.engine.NewInstantQuery(ctx, e.db, nil, q, t)
+	res, err := e.exec(ctx, qry, err)
+	if err != nil {
+		return nil, err
+	}
+	switch v := res.Value.(type) {
+	case promql.Vector:
+		return v, nil
+	case promql.Scalar:
+		return promql.Vector{promql.Sample{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}, nil
+	}
+	return nil, fmt.Errorf("query %q returned a %s", q, res.Value.Type())
+}
+
+// exec runs a query just created (or the error creating it), closes it,
+// and counts the samples it read.
+func (e *Evaluator) exec(ctx context.Context, qry promql.Query, err error) (*promql.Result, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -407,13 +418,7 @@ func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Ve
 		return nil, res.Err
 	}
 	e.count(qry)
-	switch v := res.Value.(type) {
-	case promql.Vector:
-		return v, nil
-	case promql.Scalar:
-		return promql.Vector{promql.Sample{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}, nil
-	}
-	return nil, fmt.Errorf("query %q returned a %s", q, res.Value.Type())
+	return res, nil
 }
 
 func (e *Evaluator) count(q promql.Query) {

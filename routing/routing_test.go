@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/debian"
 	obs "github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/routing"
 )
@@ -27,14 +28,10 @@ func configs(t *testing.T) map[string]*amconfig.Config {
 		cfg, err := amconfig.Load(string(data))
 		require.NoError(t, err, name)
 		out[name] = cfg
-		if path, err := exec.LookPath("amtool"); err == nil {
-			file := filepath.Join(t.TempDir(), name+".yml")
-			require.NoError(t, os.WriteFile(file, data, 0o644))
-			out, err := exec.Command(path, "check-config", file).CombinedOutput()
-			require.NoError(t, err, "amtool check-config %s:\n%s", name, out)
-		} else if os.Getenv("CI") != "" {
-			t.Fatal("amtool is not installed; .ci/run installs Debian's prometheus-alertmanager")
-		}
+		file := filepath.Join(t.TempDir(), name+".yml")
+		require.NoError(t, os.WriteFile(file, data, 0o644))
+		out, err := exec.Command(debian.Binary(t, "amtool"), "check-config", file).CombinedOutput()
+		require.NoError(t, err, "amtool check-config %s:\n%s", name, out)
 	}
 	return out
 }

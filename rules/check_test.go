@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
@@ -25,21 +26,8 @@ func services(t *testing.T) []*model.Service {
 	return []*model.Service{&tw.Services[0], &gw.Services[0]}
 }
 
-// promtool finds Debian's promtool; CI installs it, so there it must exist.
-func promtool(t *testing.T) string {
-	t.Helper()
-	path, err := exec.LookPath("promtool")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("promtool is not installed; .ci/run installs Debian's prometheus package")
-		}
-		t.Skip("promtool not installed (apt-get install prometheus)")
-	}
-	return path
-}
-
 func TestPromtoolAcceptsEveryRuleFile(t *testing.T) {
-	bin := promtool(t)
+	bin := debian.Binary(t, "promtool")
 	for _, svc := range services(t) {
 		data, _, err := rules.File(svc, "1.0.0")
 		require.NoError(t, err)

@@ -1,0 +1,110 @@
+// Package compose_test proves the demo stack of docker-compose.yml without a
+// Docker engine: the compose file and every configuration it mounts are
+// loaded by their real loaders, and the same configurations run with real
+// Prometheus and Alertmanager servers on 127.0.0.1 (e2e_test.go).
+package compose_test
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/compose-spec/compose-go/v2/loader"
+	"github.com/compose-spec/compose-go/v2/types"
+	promconfig "github.com/prometheus/prometheus/config"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/debian"
+)
+
+const root = ".."
+
+func project(t *testing.T) *types.Project {
+	t.Helper()
+	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
+		WorkingDir:  root,
+		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
+		Environment: types.Mapping{},
+	}, func(o *loader.Options) { o.SetProjectName("tensorwasm-demo", true) })
+	require.NoError(t, err)
+	return p
+}
+
+func TestComposeFileLoadsWithEveryMountAndImagePinned(t *testing.T) {
+	p := project(t)
+	var names []string
+	for name, svc := range p.Services {
+		names = append(names, name)
+		if svc.Build != nil {
+			require.FileExists(t, filepath.Join(svc.Build.Context, "Dockerfile"), name)
+			continue
+		}
+		image, tag, ok := strings.Cut(svc.Image, ":")
+		require.True(t, ok, "%s: image %q has no tag", name, svc.Image)
+		require.NotEmpty(t, image)
+		require.NotEqual(t, "latest", tag, "%s: pin a version", name)
+		for _, v := range svc.Volumes {
+			if v.Type == types.VolumeTypeBind {
+				_, err := os.Stat(v.Source)
+				require.NoError(t, err, "%s mounts %s, which is not in the repository", name, v.Source)
+			}
+		}
+	}
+	require.ElementsMatch(t, []string{"simulator", "prometheus", "alertmanager", "grafana"}, names)
+
+	grafana := p.Services["grafana"]
+	require.Equal(t, "Viewer", *grafana.Environment["GF_AUTH_ANONYMOUS_ORG_ROLE"])
+	_, committed := grafana.Environment["GF_SECURITY_ADMIN_PASSWORD"]
+	require.False(t, committed, "the admin password must come from the environment, never the repository")
+	require.Empty(t, *grafana.Environment["GRAFANA_ADMIN_PASSWORD"], "no default secret")
+}
+
+func TestPrometheusConfigLoadsAndScrapesTheService(t *testing.T) {
+	cfg, err := promconfig.LoadFile("prometheus.yml", false, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	require.NoError(t, err)
+	svc := catalog.TensorWasm().Services[0]
+	var jobs []string
+	for _, sc := range cfg.ScrapeConfigs {
+		jobs = append(jobs, sc.JobName)
+	}
+	require.Contains(t, jobs, svc.Selector["job"], "the rules select job=%q", svc.Selector["job"])
+	require.Equal(t, []string{"/etc/prometheus/rules/*.rules.yaml"}, cfg.RuleFiles)
+
+	bin := debian.Binary(t, "promtool")
+	// promtool also loads the rules, so point it at the bundle's.
+	rewritten := filepath.Join(t.TempDir(), "prometheus.yml")
+	require.NoError(t, os.WriteFile(rewritten, []byte(rewrite(t, "prometheus.yml", map[string]string{
+		"/etc/prometheus/rules": bundlePath(t, "rules"),
+	})), 0o644))
+	out, err := exec.Command(bin, "check", "config", rewritten).CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Contains(t, string(out), "SUCCESS: 1 rule files found")
+}
+
+// bundlePath is a directory of the committed TensorWasm bundle.
+func bundlePath(t *testing.T, dir string) string {
+	t.Helper()
+	s := catalog.TensorWasm()
+	p, err := filepath.Abs(filepath.Join(root, "examples", "bundles", s.Name, s.Version, dir))
+	require.NoError(t, err)
+	return p
+}
+
+// rewrite reads a configuration and replaces container addresses and paths.
+func rewrite(t *testing.T, file string, replace map[string]string) string {
+	t.Helper()
+	b, err := os.ReadFile(file)
+	require.NoError(t, err)
+	s := string(b)
+	for from, to := range replace {
+		require.Contains(t, s, from, "%s no longer mentions %s", file, from)
+		s = strings.ReplaceAll(s, from, to)
+	}
+	return s
+}
