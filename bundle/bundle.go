@@ -9,9 +9,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path"
+	"path/filepath"
 	"sort"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -21,6 +26,7 @@ import (
 	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/routing"
 	"github.com/tensorwasm/obsbundle/rules"
+	"github.com/tensorwasm/obsbundle/runbooks"
 )
 
 // File is one generated file, by its path inside the bundle.
@@ -92,7 +98,8 @@ func Build(s model.Spec) (*Bundle, error) {
 			return nil, err
 		}
 		b.Files = append(b.Files, File{Path: model.RuleTestFile(svc.Name), Data: tests})
-		if cells := report.Analyze(svc); len(cells) > 0 {
+		cells := report.Analyze(svc)
+		if len(cells) > 0 {
 			b.Files = append(b.Files,
 				File{Path: model.ReportFile(svc.Name), Data: report.Markdown(svc, cells)},
 				File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
@@ -100,6 +107,13 @@ func Build(s model.Spec) (*Bundle, error) {
 		d, err := dashboards.Service(svc, s.Version)
 		if err != nil {
 			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)
+		}
+		built, err := rules.Build(svc, s.Version)
+		if err != nil {
+			return nil, err
+		}
+		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: built, Cells: cells, Panels: panelLinks(svc, d)}) {
+			b.Files = append(b.Files, File{Path: path, Data: data})
 		}
 		if err := b.addDashboard(svc.Title, d); err != nil {
 			return nil, err
@@ -130,13 +144,84 @@ func Build(s model.Spec) (*Bundle, error) {
 		return nil, err
 	}
 	b.Files = append(b.Files, File{Path: model.AlertmanagerFile, Data: production}, File{Path: model.AlertmanagerDemoFile, Data: demo})
+	return b, b.seal()
+}
+
+// seal sorts the files and (re)writes the manifest over them.
+func (b *Bundle) seal() error {
+	kept := b.Files[:0]
+	for _, f := range b.Files {
+		if f.Path != model.ManifestFile {
+			kept = append(kept, f)
+		}
+	}
+	b.Files = kept
 	manifest, err := b.manifest()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	b.Files = append(b.Files, File{Path: model.ManifestFile, Data: manifest})
 	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
-	return b, nil
+	return nil
+}
+
+// KeepRunbookProse carries the operator-written sections of the runbooks
+// in dir (a previous bundle's runbooks/, or the team's copy) into this
+// bundle's runbooks, byte for byte.
+func (b *Bundle) KeepRunbookProse(dir string) error {
+	for i, f := range b.Files {
+		name, ok := strings.CutPrefix(f.Path, "runbooks/")
+		if !ok {
+			continue
+		}
+		previous, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("reading the previous runbook: %w", err)
+		}
+		b.Files[i].Data = runbooks.Merge(f.Data, previous)
+	}
+	return b.seal()
+}
+
+// panelLinks maps each SLO to the dashboard panels its runbooks link to:
+// its summary panels, and the traffic or latency panels of its SLI; the
+// service's own runbooks get the traffic and latency rows.
+func panelLinks(svc *model.Service, d dashboard.Dashboard) map[string][]runbooks.Panel {
+	out := map[string][]runbooks.Panel{}
+	row := ""
+	for _, p := range d.Panels {
+		if p.RowPanel != nil {
+			row = deref(p.RowPanel.Title)
+			continue
+		}
+		if p.Panel == nil || p.Panel.Id == nil {
+			continue
+		}
+		title := deref(p.Panel.Title)
+		link := runbooks.Panel{Title: title, URL: fmt.Sprintf("%s?viewPanel=%d", svc.DashboardURL(), *p.Panel.Id)}
+		for _, o := range svc.SLOs {
+			m, _ := svc.Metric(o.SLI.MetricName())
+			if strings.HasPrefix(title, o.Name+" ") || row == m.Row {
+				out[o.Name] = append(out[o.Name], link)
+			}
+		}
+		for _, m := range svc.Metrics {
+			if row == m.Row && m.Name == svc.SLOs[0].SLI.MetricName() {
+				out[""] = append(out[""], link)
+			}
+		}
+	}
+	return out
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
 }
 
 // addDashboard renders a dashboard into the folder named folder.

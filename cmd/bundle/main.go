@@ -46,6 +46,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
 		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
 		check   = fs.Bool("check", false, "validate and generate, but write nothing")
+		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
 		simul   = fs.Bool("report", false, "replay every alert tier on simulated traffic and print the time-to-first-alert report beside the analysis; write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
 	)
@@ -60,6 +61,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 2
 	}
 	b, err := generate(*file, *version)
+	if err == nil && *prose != "" {
+		err = b.KeepRunbookProse(*prose)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "bundle: "+strings.ReplaceAll(err.Error(), "\n", "\nbundle: "))
 		return 1
