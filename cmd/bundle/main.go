@@ -13,12 +13,14 @@ import (
 
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/diff"
 	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
 )
 
 const usage = `Usage: bundle [flags]
+       bundle -diff OLD NEW
 
 Generates an observability bundle under OUT/NAME/VERSION: Prometheus
 recording and alerting rules with promtool unit tests, Grafana dashboards and
@@ -46,6 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
 		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
 		check   = fs.Bool("check", false, "validate and generate, but write nothing")
+		compare = fs.Bool("diff", false, "compare two bundle directories given as arguments (OLD NEW); exit 3 on a breaking change without a major version bump")
 		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
 		simul   = fs.Bool("report", false, "replay every alert tier on simulated traffic and print the time-to-first-alert report beside the analysis; write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
@@ -55,6 +58,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 0
 		}
 		return 2
+	}
+	if *compare {
+		return diffBundles(fs.Args(), stdout, stderr)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "bundle: unexpected argument %q (see -h)\n", fs.Arg(0))
@@ -90,6 +96,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		summarize(stdout, b, "written to "+dir)
+	}
+	return 0
+}
+
+// exitBreaking is the exit code of -diff on a breaking change that the
+// version does not announce.
+const exitBreaking = 3
+
+// diffBundles prints the changes between two bundle directories.
+func diffBundles(args []string, stdout, stderr io.Writer) int {
+	if len(args) != 2 {
+		fmt.Fprintln(stderr, "bundle: -diff takes two bundle directories: OLD NEW")
+		return 2
+	}
+	r, err := diff.Compare(args[0], args[1])
+	if err != nil {
+		fmt.Fprintln(stderr, "bundle:", err)
+		return 1
+	}
+	fmt.Fprint(stdout, r)
+	if r.Breaking() && !r.MajorBumped() {
+		return exitBreaking
 	}
 	return 0
 }

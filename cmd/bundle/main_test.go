@@ -156,3 +156,31 @@ func TestUsage(t *testing.T) {
 	require.Equal(t, 2, code)
 	require.Contains(t, stderr, `unexpected argument "extra"`)
 }
+
+func TestDiffExitCodes(t *testing.T) {
+	oldOut, newOut := t.TempDir(), t.TempDir()
+	code, _, stderr := bundleCmd("-out", oldOut)
+	require.Equal(t, 0, code, stderr)
+	good, err := os.ReadFile("../../examples/inference-gateway.yaml")
+	require.NoError(t, err)
+	spec := filepath.Join(t.TempDir(), "gateway.yaml")
+	require.NoError(t, os.WriteFile(spec, good, 0o644))
+
+	// Same bundle twice: nothing to report.
+	code, stdout, _ := bundleCmd("-diff", filepath.Join(oldOut, "tensor-wasm", "1.0.0"), filepath.Join(oldOut, "tensor-wasm", "1.0.0"))
+	require.Equal(t, 0, code)
+	require.Contains(t, stdout, "No changes")
+
+	// Every TensorWasm recording rule disappears in the gateway's bundle.
+	code, _, stderr = bundleCmd("-out", newOut, "-spec", spec, "-version", "1.1.0")
+	require.Equal(t, 0, code, stderr)
+	code, stdout, _ = bundleCmd("-diff", filepath.Join(oldOut, "tensor-wasm", "1.0.0"), filepath.Join(newOut, "inference-gateway", "1.1.0"))
+	require.Equal(t, 3, code)
+	require.Contains(t, stdout, "**BREAKING**")
+
+	code, _, stderr = bundleCmd("-diff", oldOut)
+	require.Equal(t, 2, code)
+	require.Contains(t, stderr, "two bundle directories")
+	code, _, _ = bundleCmd("-diff", oldOut, newOut)
+	require.Equal(t, 1, code, "directories that are not bundles")
+}
