@@ -27,6 +27,7 @@ import (
 	"github.com/tensorwasm/obsbundle/routing"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/runbooks"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 // File is one generated file, by its path inside the bundle.
@@ -71,10 +72,16 @@ type ManifestEntry struct {
 	Bytes  int    `json:"bytes"`
 }
 
-// Build generates the bundle of a validated spec. It is a pure function:
-// equal specs give byte-identical bundles.
-func Build(s model.Spec) (*Bundle, error) {
+// Build generates the bundle of a validated spec, with the plain files and
+// the content of every extra target asked for. It is a pure function: equal
+// inputs give byte-identical bundles.
+func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 	b := &Bundle{Name: s.Name, Version: s.Version}
+	want := map[targets.Target]bool{}
+	for _, t := range extra {
+		want[t] = true
+	}
+	k8s := targets.Bundle{Name: s.Name, Version: s.Version}
 	for i := range s.Services {
 		svc := &s.Services[i]
 		data, groups, err := rules.File(svc, s.Version)
@@ -93,6 +100,20 @@ func Build(s model.Spec) (*Bundle, error) {
 		}
 		b.Stats = append(b.Stats, st)
 		b.Files = append(b.Files, File{Path: st.RuleFile, Data: data})
+		if want[targets.Kubernetes] {
+			pr, err := targets.PrometheusRule(k8s, svc.Name, *groups)
+			if err != nil {
+				return nil, err
+			}
+			b.Files = append(b.Files, File{Path: "kubernetes/" + svc.Name + "-prometheusrule.yaml", Data: pr})
+		}
+		if want[targets.Mimir] {
+			ns, err := targets.MimirNamespace(svc.Name, *groups)
+			if err != nil {
+				return nil, err
+			}
+			b.Files = append(b.Files, File{Path: "mimir/" + svc.Name + ".yaml", Data: ns})
+		}
 		tests, err := alerttests.File(svc, s.Version, path.Base(st.RuleFile))
 		if err != nil {
 			return nil, err
@@ -144,7 +165,31 @@ func Build(s model.Spec) (*Bundle, error) {
 		return nil, err
 	}
 	b.Files = append(b.Files, File{Path: model.AlertmanagerFile, Data: production}, File{Path: model.AlertmanagerDemoFile, Data: demo})
+	if want[targets.Kubernetes] {
+		if err := b.addKubernetes(k8s, production); err != nil {
+			return nil, err
+		}
+	}
 	return b, b.seal()
+}
+
+// addKubernetes adds a sidecar ConfigMap per dashboard and the production
+// Alertmanager configuration as a Secret.
+func (b *Bundle) addKubernetes(k8s targets.Bundle, alertmanager []byte) error {
+	for _, path := range b.Dashboards {
+		data, _ := b.File(path)
+		cm, err := targets.DashboardConfigMap(k8s, path, data)
+		if err != nil {
+			return err
+		}
+		b.Files = append(b.Files, File{Path: "kubernetes/dashboards/" + strings.TrimSuffix(filepath.Base(path), ".json") + ".yaml", Data: cm})
+	}
+	secret, err := targets.AlertmanagerSecret(k8s, alertmanager)
+	if err != nil {
+		return err
+	}
+	b.Files = append(b.Files, File{Path: "kubernetes/alertmanager-secret.yaml", Data: secret})
+	return nil
 }
 
 // seal sorts the files and (re)writes the manifest over them.

@@ -13,6 +13,7 @@ import (
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/spec"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
@@ -28,7 +29,7 @@ func specs(t *testing.T) map[string]model.Spec {
 func TestBundlesMatchGoldenFiles(t *testing.T) {
 	for name, s := range specs(t) {
 		t.Run(name, func(t *testing.T) {
-			b, err := bundle.Build(s)
+			b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
 			require.NoError(t, err)
 			// The golden bundles are the committed examples the demo stack
 			// mounts: stale output fails here.

@@ -17,6 +17,7 @@ import (
 	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 const usage = `Usage: bundle [flags]
@@ -48,6 +49,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
 		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
 		check   = fs.Bool("check", false, "validate and generate, but write nothing")
+		target  = fs.String("target", "files", "outputs: files, kubernetes, mimir, comma-separated (files are always written)")
 		compare = fs.Bool("diff", false, "compare two bundle directories given as arguments (OLD NEW); exit 3 on a breaking change without a major version bump")
 		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
 		simul   = fs.Bool("report", false, "replay every alert tier on simulated traffic and print the time-to-first-alert report beside the analysis; write nothing")
@@ -66,7 +68,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "bundle: unexpected argument %q (see -h)\n", fs.Arg(0))
 		return 2
 	}
-	b, err := generate(*file, *version)
+	ts, err := targets.Parse(*target)
+	if err != nil {
+		fmt.Fprintln(stderr, "bundle: -target:", err)
+		return 2
+	}
+	b, err := generate(*file, *version, ts...)
 	if err == nil && *prose != "" {
 		err = b.KeepRunbookProse(*prose)
 	}
@@ -124,7 +131,7 @@ func diffBundles(args []string, stdout, stderr io.Writer) int {
 
 // generate loads the spec (or the built-in one), applies a version override
 // and builds the bundle.
-func generate(file, version string) (*bundle.Bundle, error) {
+func generate(file, version string, ts ...targets.Target) (*bundle.Bundle, error) {
 	s := catalog.TensorWasm()
 	if file != "" {
 		var err error
@@ -141,7 +148,7 @@ func generate(file, version string) (*bundle.Bundle, error) {
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return bundle.Build(s)
+	return bundle.Build(s, ts...)
 }
 
 func summarize(w io.Writer, b *bundle.Bundle, where string) {
