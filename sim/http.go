@@ -24,8 +24,9 @@ type HTTP struct {
 	Requests string // counter name
 	Duration string // histogram base name ("" for none)
 	Buckets  []float64
-	// RouteLabel names the route label (route, endpoint, ...).
-	RouteLabel string
+	// RouteLabel names the route label (route, endpoint, ...); StatusLabel
+	// the status code's (default "status").
+	RouteLabel, StatusLabel string
 	// Labels are on every series (job, instance...).
 	Labels  map[string]string
 	Routes  []Route
@@ -200,7 +201,11 @@ func (h *HTTP) init() {
 			base[k] = v
 		}
 		series := func(name, status string, extra ...string) labels.Labels {
-			m := map[string]string{prommodel.MetricNameLabel: name, "status": status}
+			statusLabel := h.StatusLabel
+			if statusLabel == "" {
+				statusLabel = "status"
+			}
+			m := map[string]string{prommodel.MetricNameLabel: name, statusLabel: status}
 			for k, v := range base {
 				m[k] = v
 			}

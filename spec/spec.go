@@ -57,6 +57,14 @@ func Parse(file string, data []byte) (model.Spec, error) {
 		}
 		return model.Spec{}, yamlError(file, err)
 	}
+	switch {
+	case isOpenSLO(&doc):
+		s, err := parseOpenSLO(file, data)
+		return imported(file, s, err)
+	case isSloth(&doc):
+		s, err := parseSloth(file, &doc)
+		return imported(file, s, err)
+	}
 	if err := dec.Decode(&yaml.Node{}); !errors.Is(err, io.EOF) {
 		return model.Spec{}, &Error{File: file, Msg: "expected one YAML document, found more"}
 	}
@@ -69,6 +77,28 @@ func Parse(file string, data []byte) (model.Spec, error) {
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		return model.Spec{}, d.locate(err)
+	}
+	return s, nil
+}
+
+// isSloth says whether the document is a Sloth prometheus/v1 spec.
+func isSloth(doc *yaml.Node) bool {
+	var head struct {
+		Version string `yaml:"version"`
+	}
+	return doc.Decode(&head) == nil && head.Version == slothVersion
+}
+
+// imported defaults and validates a spec read from another format; its
+// validation errors name the model's fields, as the source has no place
+// for them.
+func imported(file string, s model.Spec, err error) (model.Spec, error) {
+	if err != nil {
+		return model.Spec{}, err
+	}
+	s.SetDefaults()
+	if err := s.Validate(); err != nil {
+		return model.Spec{}, &Error{File: file, Msg: "the imported spec does not hold: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return s, nil
 }
