@@ -16,7 +16,6 @@ const (
 	LabelSLO       = "slo"
 	LabelSeverity  = "severity"
 	LabelTier      = "tier"
-	LabelMetric    = "metric"
 	LabelVersion   = "bundle_version"
 	LabelGenerator = "generator_version"
 )
@@ -237,20 +236,6 @@ func (s *Service) Windows(o SLO) []Duration {
 		}
 	}
 	return sortedDurations(seen)
-}
-
-// MetricsRead lists, sorted, the contract metrics the service's SLOs read.
-func (s *Service) MetricsRead() []string {
-	seen := map[string]bool{}
-	for _, o := range s.SLOs {
-		seen[o.SLI.MetricName()] = true
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Series names of a histogram's parts.
