@@ -189,9 +189,13 @@ const (
 	SlackURLFile     = "/etc/alertmanager/secrets/slack-api-url"
 )
 
+// WebhookPath is where, under the simulator's address, the demo receivers
+// take Alertmanager's notifications: WebhookPath + receiver.
+const WebhookPath = "/alerts/"
+
 // DemoWebhookURL is where the demo Alertmanager sends a receiver's alerts.
 func DemoWebhookURL(base, receiver string) string {
-	return strings.TrimSuffix(base, "/") + "/alerts/" + receiver
+	return strings.TrimSuffix(base, "/") + WebhookPath + receiver
 }
 
 // AlertListURL opens Grafana's alert list filtered to one alert, where its

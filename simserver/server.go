@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -61,8 +62,8 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /incidents", s.listIncidents)
 	mux.HandleFunc("POST /incidents", s.startIncident)
 	mux.HandleFunc("DELETE /incidents", s.endIncidents)
-	mux.HandleFunc("POST /alerts/{receiver}", s.receive)
-	mux.HandleFunc("GET /alerts", s.listNotifications)
+	mux.HandleFunc("POST "+model.WebhookPath+"{receiver}", s.receive)
+	mux.HandleFunc("GET "+strings.TrimSuffix(model.WebhookPath, "/"), s.listNotifications)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
 }
