@@ -129,11 +129,7 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 		if err != nil {
 			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)
 		}
-		built, err := rules.Build(svc, s.Version)
-		if err != nil {
-			return nil, err
-		}
-		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: built, Cells: cells, Panels: panelLinks(svc, d)}) {
+		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: *groups, Cells: cells, Panels: panelLinks(svc, d)}) {
 			b.Files = append(b.Files, File{Path: path, Data: data})
 		}
 		if err := b.addDashboard(svc.Title, d); err != nil {
