@@ -22,7 +22,6 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 )
 
 // header marks test files as generated, like the rule files they test.
@@ -62,12 +61,10 @@ type expAlert struct {
 	Annotations map[string]string `yaml:"exp_annotations"`
 }
 
-// File returns the promtool test file for svc, whose rule file (as written by rules.File) sits in the same directory under the name ruleFile (e.g. "tensor-wasm.rules.yaml").
-func File(svc *model.Service, bundleVersion, ruleFile string) ([]byte, error) {
-	groups, err := rules.Build(svc, bundleVersion)
-	if err != nil {
-		return nil, err
-	}
+// File returns the promtool test file for svc's rule groups, whose rule
+// file (as rules.File writes it) sits in the same directory under the name
+// ruleFile (e.g. "tensor-wasm.rules.yaml").
+func File(svc *model.Service, groups rulefmt.RuleGroups, ruleFile string) ([]byte, error) {
 	p, err := newPlanner(svc, groups)
 	if err != nil {
 		return nil, fmt.Errorf("service %s: %w", svc.Name, err)

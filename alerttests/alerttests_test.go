@@ -57,7 +57,7 @@ func runPromtool(t *testing.T, path string) (string, error) {
 // generate returns the service's test file, which must build.
 func generate(t *testing.T, svc *model.Service) []byte {
 	t.Helper()
-	data, err := alerttests.File(svc, version, ruleFileName(svc))
+	data, err := file(t, svc)
 	require.NoError(t, err)
 	return data
 }
@@ -176,7 +176,7 @@ func TestAlertThatNeverFiresIsAnError(t *testing.T) {
 	s := catalog.TensorWasm()
 	svc := &s.Services[0]
 	svc.SLOs[0].MinEvents = 1e9 // far more events than an hour of scenario holds
-	_, err := alerttests.File(svc, version, ruleFileName(svc))
+	_, err := file(t, svc)
 	require.ErrorContains(t, err, "AvailabilityFastBurn")
 	require.ErrorContains(t, err, "never fired")
 }
@@ -188,7 +188,7 @@ func TestUnsatisfiableMatchersAreAnError(t *testing.T) {
 	require.NoError(t, err)
 	svc := &gw.Services[0]
 	svc.SLOs[0].SLI.Events.Total = `status!="500"`
-	_, err = alerttests.File(svc, version, ruleFileName(svc))
+	_, err = file(t, svc)
 	require.ErrorContains(t, err, "does not match")
 }
 
@@ -207,4 +207,12 @@ func TestRegexMatchersGetMatchingValues(t *testing.T) {
 
 	out, err := runPromtool(t, writeBoth(t, svc, data))
 	require.NoError(t, err, "promtool test rules:\n%s\n%s", out, data)
+}
+
+// file generates the test file of svc from its rule groups.
+func file(t *testing.T, svc *model.Service) ([]byte, error) {
+	t.Helper()
+	groups, err := rules.Build(svc, version)
+	require.NoError(t, err)
+	return alerttests.File(svc, groups, ruleFileName(svc))
 }

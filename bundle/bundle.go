@@ -114,7 +114,7 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 			}
 			b.Files = append(b.Files, File{Path: "mimir/" + svc.Name + ".yaml", Data: ns})
 		}
-		tests, err := alerttests.File(svc, s.Version, path.Base(st.RuleFile))
+		tests, err := alerttests.File(svc, *groups, path.Base(st.RuleFile))
 		if err != nil {
 			return nil, err
 		}
