@@ -10,7 +10,6 @@ import (
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/sim"
 )
 
@@ -26,13 +25,7 @@ func alertingAs(t *testing.T, mode model.AlertingMode) *model.Service {
 // fired says whether alert reached firing in a replay of scenario.
 func fired(t *testing.T, svc *model.Service, scenario *sim.Scenario, length time.Duration, alert string) bool {
 	t.Helper()
-	groups, err := rules.Build(svc, "1.0.0")
-	require.NoError(t, err)
-	ev, err := evaluator.New(groups.Groups...)
-	require.NoError(t, err)
-	defer ev.Close()
-	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(length), scrape, scenario.Scrape))
-	_, ok := firstEvent(ev, alert, evaluator.Firing)
+	_, ok := firstEvent(replay(t, svc, scenario.Scrape, length), alert, evaluator.Firing)
 	return ok
 }
 
@@ -69,16 +62,9 @@ func TestBudgetModeStaysQuietOnANightBlipRatioModePages(t *testing.T) {
 // against the whole period, the budget would look tiny and page; averaged
 // over the covered part, it does not.
 func TestBudgetModeWarmUpDoesNotPage(t *testing.T) {
-	svc := alertingAs(t, model.BudgetAlerting)
-	groups, err := rules.Build(svc, "1.0.0")
-	require.NoError(t, err)
-	ev, err := evaluator.New(groups.Groups...)
-	require.NoError(t, err)
-	defer ev.Close()
 	scenario := sim.TensorWasm(epoch, sim.Constant(20))
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5
-	end := epoch.Add(12 * time.Hour)
-	require.NoError(t, ev.Run(context.Background(), epoch, end, scrape, scenario.Scrape))
+	ev := replay(t, alertingAs(t, model.BudgetAlerting), scenario.Scrape, 12*time.Hour)
 	for _, e := range ev.Events {
 		require.NotEqual(t, "availability_http", e.Labels.Get(model.LabelSLO), "%s %s at %s", e.Alert, e.State, e.At)
 	}

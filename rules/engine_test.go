@@ -21,18 +21,25 @@ var epoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 const scrape = 15 * time.Second
 
-// tensorWasm returns TensorWasm's validated service and its evaluator.
-func tensorWasm(t *testing.T) (*model.Service, *evaluator.Evaluator) {
+// tensorWasm returns TensorWasm's validated service.
+func tensorWasm(t *testing.T) *model.Service {
 	t.Helper()
 	s := catalog.TensorWasm()
 	require.NoError(t, s.Validate())
-	svc := &s.Services[0]
-	groups, err := rules.Build(svc, s.Version)
+	return &s.Services[0]
+}
+
+// replay builds svc's rules and replays them with Prometheus' engine over
+// what feed scrapes, from epoch for length.
+func replay(t *testing.T, svc *model.Service, feed evaluator.Feed, length time.Duration) *evaluator.Evaluator {
+	t.Helper()
+	groups, err := rules.Build(svc, "1.0.0")
 	require.NoError(t, err)
 	ev, err := evaluator.New(groups.Groups...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ev.Close() })
-	return svc, ev
+	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(length), scrape, feed))
+	return ev
 }
 
 // requests simulates TensorWasm's request counter, all on /invoke.
@@ -56,10 +63,9 @@ func firstEvent(ev *evaluator.Evaluator, alert string, state evaluator.State) (e
 }
 
 func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
-	_, ev := tensorWasm(t)
 	start, length := 2*time.Hour, 30*time.Minute
 	req := requests(sim.Constant(20), sim.Incident{Start: start, Duration: length, ErrorRatio: 1})
-	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(3*time.Hour), scrape, req.Scrape))
+	ev := replay(t, tensorWasm(t), req.Scrape, 3*time.Hour)
 
 	firing, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Firing)
 	require.True(t, ok, "the fast tier never fired on a 100%% error incident; events: %v", ev.Events)
@@ -77,7 +83,7 @@ func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
 }
 
 func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
-	svc, ev := tensorWasm(t)
+	svc := tensorWasm(t)
 	o, _ := svc.SLO("availability_http")
 	period := o.Period.Std()
 	// Failures arrive at a steady 0.05/s while traffic swings 10x, so the
@@ -96,7 +102,7 @@ func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
 			good0, bad0 = req.Counts()
 		}
 	}
-	require.NoError(t, ev.Run(context.Background(), epoch, end, scrape, feed))
+	ev := replay(t, svc, feed, end.Sub(epoch))
 	require.Equal(t, 0, int(from.Sub(epoch)%model.PeriodTile.Std()), "the end must fall on a period-group evaluation")
 
 	good, bad := req.Counts()

@@ -11,22 +11,9 @@ import (
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/sim"
 	"github.com/tensorwasm/obsbundle/spec"
 )
-
-// replay builds svc's rules and runs them over the simulated requests.
-func replay(t *testing.T, svc *model.Service, req *sim.HTTP, length time.Duration) *evaluator.Evaluator {
-	t.Helper()
-	groups, err := rules.Build(svc, "1.0.0")
-	require.NoError(t, err)
-	ev, err := evaluator.New(groups.Groups...)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ev.Close() })
-	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(length), scrape, req.Scrape))
-	return ev
-}
 
 func TestWindowsWithoutTrafficGiveNoSampleAndNoAlert(t *testing.T) {
 	s := catalog.TensorWasm()
@@ -39,7 +26,7 @@ func TestWindowsWithoutTrafficGiveNoSampleAndNoAlert(t *testing.T) {
 		}
 		return 0
 	}, sim.Incident{Duration: time.Hour, ErrorRatio: 0.5})
-	ev := replay(t, &s.Services[0], req, 2*time.Hour)
+	ev := replay(t, &s.Services[0], req.Scrape, 2*time.Hour)
 	end := epoch.Add(2 * time.Hour)
 
 	v, err := ev.Query(context.Background(), `slo:sli_error:ratio_rate5m{slo="availability_http"}`, end)
@@ -66,7 +53,7 @@ func TestMinEventsKeepsALowTrafficServiceQuiet(t *testing.T) {
 		s := catalog.TensorWasm()
 		s.Services[0].SLOs[0].MinEvents = tc.minEvents
 		require.NoError(t, s.Validate())
-		ev := replay(t, &s.Services[0], requests(sim.Constant(1.0/60), incident), 4*time.Hour)
+		ev := replay(t, &s.Services[0], requests(sim.Constant(1.0/60), incident).Scrape, 4*time.Hour)
 		_, fired := firstEvent(ev, "AvailabilityFastBurn", evaluator.Firing)
 		require.Equal(t, tc.pages, fired, "minEvents %v", tc.minEvents)
 	}
@@ -81,7 +68,7 @@ func TestGatewayThresholdAlertHonoursFor(t *testing.T) {
 		Traffic: sim.Constant(10), Start: epoch,
 		Incidents: []sim.Incident{{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.1}},
 	}
-	ev := replay(t, &s.Services[0], req, 3*time.Hour)
+	ev := replay(t, &s.Services[0], req.Scrape, 3*time.Hour)
 
 	pending, ok := firstEvent(ev, "HighErrorRate", evaluator.Pending)
 	require.True(t, ok)

@@ -1,32 +1,15 @@
 package rules_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/sim"
 )
-
-// replayTensorWasm runs TensorWasm's rules over a scenario of its whole
-// contract and returns the alert events.
-func replayTensorWasm(t *testing.T, scenario *sim.Scenario, length time.Duration) []evaluator.Event {
-	t.Helper()
-	s := catalog.TensorWasm()
-	groups, err := rules.Build(&s.Services[0], s.Version)
-	require.NoError(t, err)
-	ev, err := evaluator.New(groups.Groups...)
-	require.NoError(t, err)
-	defer ev.Close()
-	require.NoError(t, ev.Run(context.Background(), epoch, epoch.Add(length), scrape, scenario.Scrape))
-	return ev.Events
-}
 
 // A month at half the sustainable burn, with Poisson noise on every count,
 // raises no alert at all: no false positives.
@@ -43,7 +26,7 @@ func TestNoAlertInAMonthAtHalfTheSustainableBurn(t *testing.T) {
 			scenario := sim.TensorWasm(epoch, tc.traffic)
 			scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5 of a 0.5% budget
 			scenario.HTTP.Seed = 42
-			events := replayTensorWasm(t, scenario, 30*24*time.Hour)
+			events := replay(t, tensorWasm(t), scenario.Scrape, 30*24*time.Hour).Events
 			require.Empty(t, events, "no alert may fire or even go pending")
 			good, bad := scenario.HTTP.Counts()
 			require.InDelta(t, 0.0025, bad/(good+bad), 0.0001, "the month really burned at 0.5")
@@ -56,7 +39,7 @@ func TestNoAlertInAMonthAtHalfTheSustainableBurn(t *testing.T) {
 func TestVerySlowTierCatchesASustainedBurnOf1Point2WithinThreeDays(t *testing.T) {
 	start := 3 * 24 * time.Hour
 	scenario := sim.TensorWasm(epoch, sim.Constant(20), sim.Incident{Start: start, Duration: 4 * 24 * time.Hour, ErrorRatio: 1.2 * 0.005})
-	events := replayTensorWasm(t, scenario, 6*24*time.Hour+time.Hour)
+	events := replay(t, tensorWasm(t), scenario.Scrape, 6*24*time.Hour+time.Hour).Events
 	var caught time.Duration
 	for _, e := range events {
 		if e.Alert == "AvailabilityVerySlowBurn" && e.State == evaluator.Firing {
@@ -76,7 +59,7 @@ func TestVerySlowTierCatchesASustainedBurnOf1Point2WithinThreeDays(t *testing.T)
 func TestOneFailedRequestOnALowTrafficServiceDoesNotPage(t *testing.T) {
 	failure := sim.Incident{Start: 26 * time.Hour, Duration: time.Minute, ErrorRatio: 1}
 	scenario := sim.TensorWasm(epoch, sim.Constant(1.0/60), failure)
-	events := replayTensorWasm(t, scenario, 30*time.Hour)
+	events := replay(t, tensorWasm(t), scenario.Scrape, 30*time.Hour).Events
 	_, bad := scenario.HTTP.Counts()
 	require.InDelta(t, 1, bad, 1e-9, "exactly one failed request")
 	for _, e := range events {
