@@ -14,9 +14,9 @@ import (
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
-	"github.com/tensorwasm/obsbundle/spec"
 )
 
 const version = "1.0.0"
@@ -24,10 +24,12 @@ const version = "1.0.0"
 // services returns every spec's service the tests generate files for.
 func services(t *testing.T) []*model.Service {
 	t.Helper()
-	tw := catalog.TensorWasm()
-	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
-	return []*model.Service{&tw.Services[0], &gw.Services[0]}
+	var out []*model.Service
+	for _, name := range []string{"tensor-wasm", "inference-gateway"} {
+		s := examples.Specs(t)[name]
+		out = append(out, &s.Services[0])
+	}
+	return out
 }
 
 // ruleFileName is the base name the rule file has in a bundle, which the
@@ -184,19 +186,17 @@ func TestAlertThatNeverFiresIsAnError(t *testing.T) {
 // TestUnsatisfiableMatchersAreAnError: the value generated for a regex
 // matcher is checked against every matcher of the selector.
 func TestUnsatisfiableMatchersAreAnError(t *testing.T) {
-	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
+	gw := examples.Gateway(t)
 	svc := &gw.Services[0]
 	svc.SLOs[0].SLI.Events.Total = `status!="500"`
-	_, err = file(t, svc)
+	_, err := file(t, svc)
 	require.ErrorContains(t, err, "does not match")
 }
 
 // TestRegexMatchersGetMatchingValues: a service whose SLI selects with
 // several regex shapes still gets a passing test file.
 func TestRegexMatchersGetMatchingValues(t *testing.T) {
-	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
+	gw := examples.Gateway(t)
 	svc := &gw.Services[0]
 	svc.SLOs[0].SLI.Events.Total = `endpoint=~"/v[12]/(chat|embed)+",method=~"(?:GET|POST)"`
 	svc.SLOs[0].SLI.Events.Bad = `status=~"5\\d{2}"`

@@ -10,21 +10,15 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/bundle"
-	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/spec"
 	"github.com/tensorwasm/obsbundle/targets"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files from the current output")
 
 // specs are the bundles whose whole output is pinned by golden files.
-func specs(t *testing.T) map[string]model.Spec {
-	t.Helper()
-	gateway, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
-	return map[string]model.Spec{"tensor-wasm": catalog.TensorWasm(), "inference-gateway": gateway}
-}
+func specs(t *testing.T) map[string]model.Spec { return examples.Specs(t) }
 
 func TestBundlesMatchGoldenFiles(t *testing.T) {
 	for name, s := range specs(t) {

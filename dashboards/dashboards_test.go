@@ -11,9 +11,9 @@ import (
 
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
-	"github.com/tensorwasm/obsbundle/spec"
 )
 
 // board is the part of a dashboard's JSON the tests read.
@@ -49,12 +49,7 @@ type panel struct {
 }
 
 // specs are the bundles whose dashboards are checked.
-func specs(t *testing.T) map[string]model.Spec {
-	t.Helper()
-	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
-	return map[string]model.Spec{"tensor-wasm": catalog.TensorWasm(), "inference-gateway": gw}
-}
+func specs(t *testing.T) map[string]model.Spec { return examples.Specs(t) }
 
 // boards builds the bundle of s and returns its dashboards by bundle path.
 func boards(t *testing.T, s model.Spec) map[string]board {

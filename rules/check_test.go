@@ -10,20 +10,21 @@ import (
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
 
-	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
-	"github.com/tensorwasm/obsbundle/spec"
 )
 
 // services returns every service the tests generate rules for.
 func services(t *testing.T) []*model.Service {
 	t.Helper()
-	tw := catalog.TensorWasm()
-	gw, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
-	return []*model.Service{&tw.Services[0], &gw.Services[0]}
+	var out []*model.Service
+	for _, name := range []string{"tensor-wasm", "inference-gateway"} {
+		s := examples.Specs(t)[name]
+		out = append(out, &s.Services[0])
+	}
+	return out
 }
 
 func TestPromtoolAcceptsEveryRuleFile(t *testing.T) {

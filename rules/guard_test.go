@@ -10,9 +10,9 @@ import (
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/sim"
-	"github.com/tensorwasm/obsbundle/spec"
 )
 
 func TestWindowsWithoutTrafficGiveNoSampleAndNoAlert(t *testing.T) {
@@ -60,8 +60,7 @@ func TestMinEventsKeepsALowTrafficServiceQuiet(t *testing.T) {
 }
 
 func TestGatewayThresholdAlertHonoursFor(t *testing.T) {
-	s, err := spec.LoadFile("../examples/inference-gateway.yaml")
-	require.NoError(t, err)
+	s := examples.Gateway(t)
 	req := &sim.HTTP{
 		Requests: "http_requests_total", RouteLabel: "endpoint", Labels: map[string]string{"service": "inference-gateway"},
 		Routes:  []sim.Route{{Path: "/v1/infer", Method: "POST", Share: 1}},

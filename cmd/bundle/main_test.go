@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/internal/examples"
 )
 
 // bundleCmd runs the command in-process and returns exit code and output.
@@ -67,7 +69,7 @@ func TestVersionFlagNamesTheBundle(t *testing.T) {
 
 func TestCheckAndJSONWriteNothing(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "dist")
-	code, stdout, stderr := bundleCmd("-out", out, "-check", "-spec", "../../examples/inference-gateway.yaml")
+	code, stdout, stderr := bundleCmd("-out", out, "-check", "-spec", examples.GatewayFile())
 	require.Equal(t, 0, code, stderr)
 	require.Contains(t, stdout, "checked, nothing written")
 
@@ -89,11 +91,11 @@ func TestCheckAndJSONWriteNothing(t *testing.T) {
 
 func TestBadSpecExitsNonZeroAndLeavesThePreviousBundle(t *testing.T) {
 	out := t.TempDir()
-	code, _, stderr := bundleCmd("-out", out, "-spec", "../../examples/inference-gateway.yaml")
+	code, _, stderr := bundleCmd("-out", out, "-spec", examples.GatewayFile())
 	require.Equal(t, 0, code, stderr)
 	before := tree(t, out)
 
-	good, err := os.ReadFile("../../examples/inference-gateway.yaml")
+	good, err := os.ReadFile(examples.GatewayFile())
 	require.NoError(t, err)
 	bad := filepath.Join(t.TempDir(), "gateway.yaml")
 	require.NoError(t, os.WriteFile(bad, []byte(strings.Replace(string(good), "objective: 0.995", "objective: 1.2", 1)), 0o644))
@@ -161,7 +163,7 @@ func TestDiffExitCodes(t *testing.T) {
 	oldOut, newOut := t.TempDir(), t.TempDir()
 	code, _, stderr := bundleCmd("-out", oldOut)
 	require.Equal(t, 0, code, stderr)
-	good, err := os.ReadFile("../../examples/inference-gateway.yaml")
+	good, err := os.ReadFile(examples.GatewayFile())
 	require.NoError(t, err)
 	spec := filepath.Join(t.TempDir(), "gateway.yaml")
 	require.NoError(t, os.WriteFile(spec, good, 0o644))
