@@ -58,7 +58,12 @@ func (b *builder) budgetTier(o model.SLO, t model.Tier) (expr, description strin
 	window := func(w model.Duration) string {
 		return fmt.Sprintf(`%s / %s > %s * %s`, b.ref(model.BadEventsRecord(w), o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed)
 	}
-	expr = window(t.Long) + " and " + window(t.Short)
+	// The allowance is an average over the history the period holds; until
+	// that history is as long as the tier's long window, the average is
+	// noise (a first, partial tile can make it zero), so the tier waits.
+	covered := fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(model.PeriodTile), o), o.Period,
+		model.Decimal(model.PeriodTile.Std().Seconds()), model.Decimal(t.Long.Std().Seconds()))
+	expr = window(t.Long) + " and " + window(t.Short) + " and " + covered
 	description = fmt.Sprintf("{{ $value | humanize }} bad %s events per second over the last %s, and over %s too: more than %sx the %s budget's allowance. "+
 		"Sustained, that spends %s of the %s error budget every %s.",
 		o.Name, t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)

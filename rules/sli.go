@@ -1,6 +1,9 @@
 package rules
 
 import (
+	"fmt"
+	"time"
+
 	"github.com/prometheus/prometheus/model/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/model"
@@ -36,13 +39,33 @@ func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total strin
 	switch {
 	case o.SLI.Events != nil:
 		all, failed := b.svc.EventSelectors(o.SLI.Events)
-		return b.expr(`sum(increase(%s[%s])) or vector(0)`, failed, tile),
-			b.expr(`sum(increase(%s[%s]))`, all, tile)
+		return b.expr(`%s or vector(0)`, counted(failed, tile)), b.expr(`%s`, counted(all, tile))
 	default:
 		count, fast := b.svc.HistogramSelectors(o.SLI.Latency)
-		return b.expr(`sum(increase(%s[%s])) - sum(increase(%s[%s]))`, count, tile, fast, tile),
-			b.expr(`sum(increase(%s[%s]))`, count, tile)
+		return b.expr(`%s - %s`, counted(count, tile), counted(fast, tile)), b.expr(`%s`, counted(count, tile))
 	}
+}
+
+// bridge is how far back a tile looks for a counter's previous sample:
+// Prometheus' default lookback. It must exceed the scrape interval, and it
+// lets a tile span a failed scrape (whose staleness markers hide the series
+// from an instant selector) without losing or recounting events.
+const bridge = model.Duration(5 * time.Minute)
+
+// counted is the number of events the counters of sel saw in the tile that
+// ends now: per series, the latest sample minus the latest sample at the
+// previous evaluation, summed. Consecutive tiles therefore meet exactly,
+// whatever the scrape interval, with no extrapolation (increase() over the
+// tile would drop the delta between tiles and scale the rest). Per series:
+//   - a counter that went down restarted: its tile counts its value, the
+//     events since the restart;
+//   - a series with no sample in the bridge before the tile is new (a first
+//     5xx, a new instance): its tile counts its whole value;
+//   - a series that is stale now (target down) counts nothing until it is
+//     back; its tile then counts everything since its last sample, if that
+//     is within the bridge, and otherwise its whole value.
+func counted(sel string, tile model.Duration) string {
+	return fmt.Sprintf(`sum((%[1]s - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s)`, sel, bridge, tile)
 }
 
 // ratio divides summed bad tiles by summed total tiles over w. A window with
