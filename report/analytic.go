@@ -81,9 +81,13 @@ func seconds(s float64) time.Duration {
 // Burn is the ratio as a multiple of the SLO's budget.
 func (c Cell) Burn() float64 { return c.Ratio / c.SLO.BudgetRatio() }
 
-// Agrees says whether the replay matches the analysis: the same verdict,
-// and times within one evaluation interval or 10%, whichever is larger.
-func (c Cell) Agrees(interval time.Duration) bool {
+// Agrees says whether the replay matches the analysis on svc's rules: the
+// same verdict, and times within one tile of the tier's windows or 10%,
+// whichever is larger. The analysis treats windows as sliding continuously;
+// the rules move them a tile at a time, and a window of 6h or more by a
+// coarse tile (model.Service.WindowTile).
+func (c Cell) Agrees(svc *model.Service) bool {
+	interval := max(svc.WindowTile(c.Tier.Long), svc.WindowTile(c.Tier.Short)).Std()
 	s := c.Simulated
 	if s == nil || s.Caught != c.Caught {
 		return false

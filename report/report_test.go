@@ -24,7 +24,7 @@ func TestSimulationAgreesWithAnalysisForEveryCell(t *testing.T) {
 	require.Len(t, cells, 4*len(report.Ratios), "three availability tiers and the /invoke spike")
 	require.NoError(t, report.Simulate(context.Background(), svc, groups, report.TensorWasm, cells))
 	for _, c := range cells {
-		require.True(t, c.Agrees(svc.EvaluationInterval.Std()),
+		require.True(t, c.Agrees(svc),
 			"%s at %g: analysis caught=%v detect=%s reset=%s, replay %+v", c.Tier.Alert, c.Ratio, c.Caught, c.Detect, c.Reset, *c.Simulated)
 		require.Equal(t, c.Ratio >= c.Tier.Threshold(c.SLO.BudgetRatio()), c.Simulated.Caught, "%s at %g", c.Tier.Alert, c.Ratio)
 	}

@@ -22,7 +22,7 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 		}
 		if o.MinEvents > 0 {
 			expr += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
-				b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))
+				b.ref(model.TotalEventsRecord(b.svc.WindowTile(t.Long)), o), t.Long, model.Decimal(o.MinEvents))
 		}
 		labels := b.sloLabels(o)
 		labels[model.LabelSeverity] = string(t.Severity)

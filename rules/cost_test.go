@@ -54,7 +54,7 @@ func BenchmarkRuleCost(b *testing.B) {
 	b.ResetTimer()
 	for b.Loop() {
 		ev.Samples = 0
-		if err := ev.Run(ctx, end, end, time.Minute, nil); err != nil {
+		if err := ev.Evaluate(ctx, end, end); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -20,10 +20,10 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 		b.record(model.TotalEventsRecord(tile), o, total),
 	}
 	for _, w := range b.svc.Windows(o) {
-		rs = append(rs, b.windowRules(o, tile, w)...)
+		rs = append(rs, b.windowRules(o, b.svc.WindowTile(w), w)...)
 	}
 	if o.Alerting == model.BudgetAlerting {
-		rs = append(rs, b.badCounts(o, tile)...)
+		rs = append(rs, b.badCounts(o)...)
 	}
 	rs = append(rs, b.tierAlerts(o)...)
 	rs = append(rs, b.ratioThresholdAlerts(o)...)
@@ -46,26 +46,30 @@ func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total strin
 	}
 }
 
-// bridge is how far back a tile looks for a counter's previous sample:
-// Prometheus' default lookback. It must exceed the scrape interval, and it
-// lets a tile span a failed scrape (whose staleness markers hide the series
-// from an instant selector) without losing or recounting events.
-const bridge = model.Duration(5 * time.Minute)
+// bridge is how far back before a tile the previous sample of a counter is
+// looked for. It must exceed the scrape interval; it lets a tile span failed
+// scrapes (whose staleness markers hide the series from an instant selector)
+// without losing their events.
+const bridge = model.Duration(2 * time.Minute)
 
 // counted is the number of events the counters of sel saw in the tile that
-// ends now: per series, the latest sample minus the latest sample at the
+// ends now: per series, the latest sample minus the latest sample before the
 // previous evaluation, summed. Consecutive tiles therefore meet exactly,
-// whatever the scrape interval, with no extrapolation (increase() over the
-// tile would drop the delta between tiles and scale the rest). Per series:
-//   - a counter that went down restarted: its tile counts its value, the
-//     events since the restart;
-//   - a series with no sample in the bridge before the tile is new (a first
-//     5xx, a new instance): its tile counts its whole value;
-//   - a series that is stale now (target down) counts nothing until it is
-//     back; its tile then counts everything since its last sample, if that
-//     is within the bridge, and otherwise its whole value.
+// whatever the scrape and evaluation intervals, with no extrapolation
+// (increase() over the tile drops the delta between the last sample of one
+// tile and the first of the next, and scales the rest). Per series:
+//   - a counter lower than at the previous evaluation restarted: the tile
+//     counts its value, the events since the restart;
+//   - a series with no sample in the bridge before the tile (new, or back
+//     after a gap longer than the bridge) starts counting from its first
+//     sample, as increase() does: that sample is its baseline. Counting its
+//     whole value instead would add a lifetime of events whenever a target
+//     or Prometheus comes back from a long gap;
+//   - a stale series (target down, failed scrape) counts nothing until it
+//     is back; its first tile then counts every event since its last sample
+//     if that is within the bridge.
 func counted(sel string, tile model.Duration) string {
-	return fmt.Sprintf(`sum((%[1]s - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s)`, sel, bridge, tile)
+	return fmt.Sprintf(`sum((%[1]s - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s < %[1]s offset %[3]s)`, sel, bridge, tile)
 }
 
 // ratio divides summed bad tiles by summed total tiles over w. A window with
@@ -85,11 +89,12 @@ func (b *builder) windowRules(o model.SLO, tile, w model.Duration) []rulefmt.Rul
 }
 
 // badCounts records the bad events of every tier window, which budget
-// tiers compare with the budget's allowance.
-func (b *builder) badCounts(o model.SLO, tile model.Duration) []rulefmt.Rule {
+// tiers compare with the budget's allowance. A window as wide as a tile is
+// that tile's record.
+func (b *builder) badCounts(o model.SLO) []rulefmt.Rule {
 	var rs []rulefmt.Rule
 	for _, w := range model.TierWindows(o) {
-		if w != tile {
+		if tile := b.svc.WindowTile(w); w != tile && w != model.PeriodTile {
 			rs = append(rs, b.record(model.BadEventsRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)))
 		}
 	}
@@ -116,7 +121,7 @@ func (b *builder) periodRules(o model.SLO) []rulefmt.Rule {
 		b.record(model.BadEventsRecord(coarse), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(fine), o), coarse)),
 		b.record(model.TotalEventsRecord(coarse), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.TotalEventsRecord(fine), o), coarse)),
 	}
-	rs = append(rs, b.windowRules(o, coarse, o.Period)...)
+	rs = append(rs, b.windowRules(o, b.svc.WindowTile(o.Period), o.Period)...)
 	if o.Alerting == model.BudgetAlerting {
 		rs = append(rs, b.budgetRate(o))
 	}
