@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/catalog"
@@ -22,7 +23,8 @@ var costShape = costdata.Shape{Routes: 10, Methods: 3, Statuses: 8, Instances: 4
 // BenchmarkRuleCost reports the samples the engine reads for one full
 // evaluation of availability_http's rule groups, and, per window, for the
 // recorded ratio beside the same ratio computed from raw series with
-// rate() as generators commonly do. Run it with
+// rate() as generators commonly do, and one evaluation of Sloth-style and
+// Pyrra-style rules for the same SLI on the same data. Run it with
 //
 //	go test ./rules -run '^$' -bench RuleCost -benchtime 3x
 func BenchmarkRuleCost(b *testing.B) {
@@ -44,8 +46,10 @@ func BenchmarkRuleCost(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer ev.Close()
+	total, bad := svc.EventSelectors(o.SLI.Events)
+	sloth, pyrra := slothStyle(total, bad), pyrraStyle(total, bad)
 	end := epoch.Add(o.Period.Std() + time.Hour)
-	if err := costdata.Fill(ev.Storage(), svc, groups, costShape, epoch, end); err != nil {
+	if err := costdata.Fill(ev.Storage(), svc, append(groups, sloth...), costShape, epoch, end); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%s", costShape)
@@ -60,8 +64,9 @@ func BenchmarkRuleCost(b *testing.B) {
 	}
 	b.ReportMetric(float64(ev.Samples), "samples/evaluation")
 	b.StopTimer()
+	b.ReportMetric(float64(groupCost(b, ev, sloth, end)), "samples/evaluation-sloth-style")
+	b.ReportMetric(float64(groupCost(b, ev, pyrra, end)), "samples/evaluation-pyrra-style")
 
-	total, bad := svc.EventSelectors(o.SLI.Events)
 	for _, w := range append(svc.Windows(o), o.Period) {
 		tile := svc.EvaluationInterval
 		if w == o.Period {
@@ -82,4 +87,45 @@ func samples(b *testing.B, ev *evaluator.Evaluator, q string, at time.Time) int6
 		b.Fatal(err)
 	}
 	return ev.Samples
+}
+
+// slothStyle is the SLI part of the rules Sloth generates for a 30d
+// objective: a ratio of raw rates per alert window, and the 30d SLI as the
+// average of the 5m ratios (its optimised form).
+func slothStyle(total, bad string) []rulefmt.RuleGroup {
+	var rs []rulefmt.Rule
+	for _, w := range []string{"5m", "30m", "1h", "2h", "6h", "1d", "3d"} {
+		rs = append(rs, rulefmt.Rule{Record: "sloth:sli_error:ratio_rate" + w,
+			Expr: fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, w, total, w)})
+	}
+	rs = append(rs, rulefmt.Rule{Record: "sloth:sli_error:ratio_rate30d",
+		Expr: `sum_over_time(sloth:sli_error:ratio_rate5m[30d]) / count_over_time(sloth:sli_error:ratio_rate5m[30d])`})
+	return []rulefmt.RuleGroup{{Name: "sloth-style", Interval: prommodel.Duration(time.Minute), Rules: rs}}
+}
+
+// pyrraStyle is the SLI part of the rules Pyrra generates for a 30d
+// objective: the 30d increase of the raw counters, and a ratio of raw rates
+// per alert window.
+func pyrraStyle(total, bad string) []rulefmt.RuleGroup {
+	increase := []rulefmt.Rule{{Record: "pyrra:requests:increase30d", Expr: fmt.Sprintf(`sum by (status) (increase(%s[30d]))`, total)}}
+	var rs []rulefmt.Rule
+	for _, w := range []string{"5m", "30m", "1h", "2h", "6h", "1d", "4d"} {
+		rs = append(rs, rulefmt.Rule{Record: "pyrra:requests:burnrate" + w,
+			Expr: fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, w, total, w)})
+	}
+	return []rulefmt.RuleGroup{
+		{Name: "pyrra-style-increase", Interval: prommodel.Duration(150 * time.Second), Rules: increase},
+		{Name: "pyrra-style-burnrates", Interval: prommodel.Duration(30 * time.Second), Rules: rs},
+	}
+}
+
+// groupCost is the samples one evaluation of every rule of groups reads.
+func groupCost(b *testing.B, ev *evaluator.Evaluator, groups []rulefmt.RuleGroup, at time.Time) int64 {
+	var n int64
+	for _, g := range groups {
+		for _, r := range g.Rules {
+			n += samples(b, ev, r.Expr, at)
+		}
+	}
+	return n
 }
