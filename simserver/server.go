@@ -112,6 +112,13 @@ func (s *Server) listIncidents(w http.ResponseWriter, _ *http.Request) {
 	writeJSON(w, http.StatusOK, views)
 }
 
+// Bounds on what the incident control accepts, so that a stray client
+// cannot make the simulator's memory or its per-scrape work grow without end.
+const (
+	maxIncidents        = 100
+	maxIncidentDuration = 24 * time.Hour
+)
+
 // startIncident starts an incident now, from query parameters:
 // error_ratio, slow_ratio, latency_factor, snapshot_factor (numbers),
 // duration (default 15m) and route (repeatable).
@@ -132,13 +139,18 @@ func (s *Server) startIncident(w http.ResponseWriter, r *http.Request) {
 	}
 	if v := q.Get("duration"); v != "" {
 		d, err := model.ParseDuration(v)
-		if err != nil || d <= 0 {
-			http.Error(w, fmt.Sprintf("duration: expected a duration such as 10m, got %q", v), http.StatusBadRequest)
+		if err != nil || d <= 0 || d.Std() > maxIncidentDuration {
+			http.Error(w, fmt.Sprintf("duration: expected a duration such as 10m, at most %s, got %q", model.Duration(maxIncidentDuration), v), http.StatusBadRequest)
 			return
 		}
 		in.Duration = d.Std()
 	}
 	s.mu.Lock()
+	if len(s.scenario.Incidents()) >= maxIncidents {
+		s.mu.Unlock()
+		http.Error(w, fmt.Sprintf("the simulator keeps at most %d incidents; restart it to start afresh", maxIncidents), http.StatusTooManyRequests)
+		return
+	}
 	in.Start = s.now().Sub(s.start)
 	s.scenario.AddIncident(in)
 	v := s.view(in)

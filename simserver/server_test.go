@@ -113,3 +113,18 @@ func get(t *testing.T, url string) string {
 	require.NoError(t, err)
 	return string(b)
 }
+
+func TestIncidentControlIsBounded(t *testing.T) {
+	ts, _ := server(t)
+	post := func(query string) int {
+		resp, err := http.Post(ts.URL+"/incidents?"+query, "", nil)
+		require.NoError(t, err)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	require.Equal(t, http.StatusBadRequest, post("error_ratio=1&duration=25h"), "longer than a day")
+	for i := range 100 {
+		require.Equal(t, http.StatusCreated, post("error_ratio=0.1&duration=1m"), "incident %d", i)
+	}
+	require.Equal(t, http.StatusTooManyRequests, post("error_ratio=0.1&duration=1m"), "the 101st incident")
+}
