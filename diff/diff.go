@@ -126,13 +126,18 @@ func load(dir string) (*bundle, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, path)
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		_, _, dashboard := model.DashboardOf(rel)
 		switch {
-		case strings.HasSuffix(rel, ".rules.yaml"):
+		case model.IsRuleFile(rel):
 			return b.readRules(path)
-		case strings.HasPrefix(rel, "dashboards"+string(filepath.Separator)) && strings.HasSuffix(rel, ".json"):
+		case dashboard:
 			return b.readDashboard(path)
-		case strings.HasPrefix(rel, "alertmanager"+string(filepath.Separator)):
+		case model.IsAlertmanagerFile(rel):
 			data, err := os.ReadFile(path)
 			b.routing += string(data)
 			return err
