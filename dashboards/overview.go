@@ -69,7 +69,7 @@ func Overview(s model.Spec) (dashboard.Dashboard, error) {
 			}))
 	for _, svc := range s.Services {
 		b.Link(dashboard.NewDashboardLinkBuilder(svc.Title + " service").Type(dashboard.DashboardLinkTypeLink).
-			Url("/d/" + model.DashboardUID(svc.Name)).Icon("dashboard").KeepTime(true))
+			Url(model.DashboardPath(model.DashboardUID(svc.Name))).Icon("dashboard").KeepTime(true))
 	}
 	t := table.NewPanelBuilder().
 		Title("Every SLO").
@@ -85,7 +85,7 @@ func Overview(s model.Spec) (dashboard.Dashboard, error) {
 		}}).
 		OverrideByName(model.LabelService, []dashboard.DynamicConfigValue{{Id: "links", Value: []map[string]any{{
 			"title": "Open the ${__value.text} dashboard",
-			"url":   "/d/" + model.DashboardUID("${__value.text}") + "?${__url_time_range}",
+			"url":   model.DashboardPath(model.DashboardUID("${__value.text}")) + "?${__url_time_range}",
 		}}}}).
 		Height(12).Span(24)
 	for i, c := range overviewColumns(s) {

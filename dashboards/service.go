@@ -26,7 +26,7 @@ func Service(svc *model.Service, version string) (dashboard.Dashboard, []Panel, 
 		Timezone("browser").
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Link(dashboard.NewDashboardLinkBuilder("SLO overview").Type(dashboard.DashboardLinkTypeLink).
-			Url("/d/" + model.OverviewUID).Icon("dashboard").KeepTime(true)).
+			Url(model.DashboardPath(model.OverviewUID)).Icon("dashboard").KeepTime(true)).
 		Link(link("Runbooks", svc.RunbookBaseURL))}
 	for _, v := range variables(svc) {
 		b.WithVariable(v)

@@ -316,8 +316,12 @@ func (s *Service) AlertListURL(id string) string {
 
 // DashboardURL is the address of the service's dashboard.
 func (s *Service) DashboardURL() string {
-	return strings.TrimSuffix(s.GrafanaURL, "/") + "/d/" + DashboardUID(s.Name)
+	return strings.TrimSuffix(s.GrafanaURL, "/") + DashboardPath(DashboardUID(s.Name))
 }
+
+// DashboardPath is where Grafana serves the dashboard of a UID, relative
+// to its base URL: links between dashboards use it.
+func DashboardPath(uid string) string { return "/d/" + uid }
 
 // PanelURL opens one panel of the service's dashboard on its own.
 func (s *Service) PanelURL(id uint32) string {
