@@ -145,10 +145,15 @@ func missingAncestors(dir string) []string {
 
 func tempPrefix(version string) string { return "." + version + ".tmp-" }
 
+// staleAfter is how long before a run started a temporary directory must
+// have last changed to count as stale: a concurrent run changes its own
+// directory as it writes and swaps, so it never qualifies.
+const staleAfter = time.Minute
+
 // removeStale removes the temporary directories of this version that runs
 // killed before they finished left in parent: only directories (not
-// links) named like Write's temporaries, last changed before this run
-// started, owned by this user, and written by this generator, either
+// links) named like Write's temporaries, last changed at least staleAfter
+// before this run started, owned by this user, and written by this generator, either
 // still marked incomplete by a process that is gone or holding a previous
 // bundle already swapped out. Anything else is left alone; failures are
 // ignored, as the directories only take space.
@@ -164,7 +169,7 @@ func removeStale(parent, version string, started time.Time) {
 		}
 		dir := filepath.Join(parent, e.Name())
 		info, err := os.Lstat(dir)
-		if err != nil || !info.IsDir() || !info.ModTime().Before(started) || !ownedByUs(info) || !abandoned(dir) {
+		if err != nil || !info.IsDir() || !info.ModTime().Before(started.Add(-staleAfter)) || !ownedByUs(info) || !abandoned(dir) {
 			continue
 		}
 		_ = os.RemoveAll(dir)

@@ -137,6 +137,7 @@ func TestStaleTemporariesOfKilledRunsAreRemovedAndNothingElse(t *testing.T) {
 	mkdir(".1.0.0.tmp-333", map[string]string{"notes.txt": "someone's"}, old)
 	mkdir(".1.0.0.tmp-444", map[string]string{marker: strconv.Itoa(os.Getpid())}, old)
 	mkdir(".1.0.0.tmp-555", map[string]string{marker: dead}, time.Now().Add(time.Hour))
+	mkdir(".1.0.0.tmp-556", map[string]string{"manifest.json": manifest}, time.Now().Add(-10*time.Second))
 	mkdir(".2.0.0.tmp-666", map[string]string{marker: dead}, old)
 	mkdir(".1.0.0.tmp-abc", map[string]string{marker: dead}, old)
 	mkdir("1.0.0.tmp-777", map[string]string{marker: dead}, old)
@@ -148,7 +149,7 @@ func TestStaleTemporariesOfKilledRunsAreRemovedAndNothingElse(t *testing.T) {
 	b := &bundle.Bundle{Name: "svc", Version: "1.0.0", Files: []bundle.File{{Path: "a.txt", Data: []byte("new")}}}
 	_, err := b.Write(out)
 	require.NoError(t, err)
-	requireOnly(t, parent, "1.0.0", ".1.0.0.tmp-333", ".1.0.0.tmp-444", ".1.0.0.tmp-555", ".2.0.0.tmp-666",
+	requireOnly(t, parent, "1.0.0", ".1.0.0.tmp-333", ".1.0.0.tmp-444", ".1.0.0.tmp-555", ".1.0.0.tmp-556", ".2.0.0.tmp-666",
 		".1.0.0.tmp-abc", "1.0.0.tmp-777", ".1.0.0.tmp-888", ".1.0.0.tmp-999")
 	require.FileExists(t, filepath.Join(target, marker), "a link is never followed")
 	require.NoFileExists(t, filepath.Join(parent, "1.0.0", marker), "the marker never reaches the bundle")
