@@ -37,7 +37,7 @@ func (b *Bundle) Write(out string) (dir string, err error) {
 	}
 	final := b.Dir(out)
 	if info, err := os.Lstat(final); err == nil && !info.IsDir() {
-		return "", fmt.Errorf("%s exists and is not a directory (%s): move it away or write under another -out", final, info.Mode().Type())
+		return "", fmt.Errorf("%s exists and is %s, not a directory: move it away or write under another -out", final, kind(info.Mode()))
 	}
 	parent := filepath.Dir(final)
 	created := missingAncestors(parent)
@@ -80,6 +80,17 @@ func (b *Bundle) Write(out string) (dir string, err error) {
 		return "", fmt.Errorf("moving the bundle into %s: %w", final, err)
 	}
 	return final, nil
+}
+
+// kind names what a non-directory file is, for messages.
+func kind(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return "a regular file"
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	}
+	return "a special file (" + m.Type().String() + ")"
 }
 
 // checkPaths refuses a bundle whose name, version or file paths would

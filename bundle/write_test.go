@@ -90,7 +90,7 @@ func TestAFileWhereTheBundleGoesIsRefusedNotDeleted(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(out, "svc", "1.0.0"), []byte("mine"), 0o644))
 	b := &bundle.Bundle{Name: "svc", Version: "1.0.0", Files: []bundle.File{{Path: "a.txt", Data: []byte("new")}}}
 	_, err := b.Write(out)
-	require.ErrorContains(t, err, filepath.Join(out, "svc", "1.0.0")+" exists and is not a directory")
+	require.ErrorContains(t, err, filepath.Join(out, "svc", "1.0.0")+" exists and is a regular file, not a directory: move it away")
 	got, err := os.ReadFile(filepath.Join(out, "svc", "1.0.0"))
 	require.NoError(t, err)
 	require.Equal(t, "mine", string(got))
