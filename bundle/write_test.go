@@ -95,6 +95,13 @@ func TestAFileWhereTheBundleGoesIsRefusedNotDeleted(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, "mine", string(got))
 	requireOnly(t, filepath.Join(out, "svc"), "1.0.0")
+
+	elsewhere := t.TempDir()
+	require.NoError(t, os.Remove(filepath.Join(out, "svc", "1.0.0")))
+	require.NoError(t, os.Symlink(elsewhere, filepath.Join(out, "svc", "1.0.0")))
+	_, err = b.Write(out)
+	require.ErrorContains(t, err, "exists and is a symbolic link, not a directory")
+	requireOnly(t, elsewhere)
 }
 
 func TestAFailedFirstWriteLeavesNoEmptyDirectory(t *testing.T) {
