@@ -16,7 +16,6 @@ import (
 	"path"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -34,6 +33,9 @@ import (
 type File struct {
 	Path string `json:"path"`
 	Data []byte `json:"-"`
+	// from names what produced the file, for the error when two
+	// producers claim one path.
+	from string
 }
 
 // Bundle is the whole generated output of one spec.
@@ -99,20 +101,20 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 			}
 		}
 		b.Stats = append(b.Stats, st)
-		b.Files = append(b.Files, File{Path: st.RuleFile, Data: data})
+		b.add("the rules of service "+svc.Name, st.RuleFile, data)
 		if want[targets.Kubernetes] {
 			pr, err := targets.PrometheusRule(k8s, svc.Name, *groups)
 			if err != nil {
 				return nil, err
 			}
-			b.Files = append(b.Files, File{Path: "kubernetes/" + svc.Name + "-prometheusrule.yaml", Data: pr})
+			b.add("the PrometheusRule of service "+svc.Name, model.PrometheusRuleFile(svc.Name), pr)
 		}
 		if want[targets.Mimir] {
 			ns, err := targets.MimirNamespace(svc.Name, *groups)
 			if err != nil {
 				return nil, err
 			}
-			b.Files = append(b.Files, File{Path: "mimir/" + svc.Name + ".yaml", Data: ns})
+			b.add("the Mimir namespace of service "+svc.Name, model.MimirFile(svc.Name), ns)
 		}
 		tests, err := alerttests.File(svc, *groups, path.Base(st.RuleFile))
 		if err != nil {
@@ -125,14 +127,15 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 				File{Path: model.ReportFile(svc.Name), Data: report.Markdown(svc, cells)},
 				File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
 		}
-		d, err := dashboards.Service(svc, s.Version)
+		b.attribute("the alert tests and report of service " + svc.Name)
+		d, panels, err := dashboards.Service(svc, s.Version)
 		if err != nil {
 			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)
 		}
-		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: *groups, Cells: cells, Panels: panelLinks(svc, d)}) {
-			b.Files = append(b.Files, File{Path: path, Data: data})
+		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: *groups, Cells: cells, Panels: panels}) {
+			b.add("the runbooks of service "+svc.Name, path, data)
 		}
-		if err := b.addDashboard(svc.Title, d); err != nil {
+		if err := b.addDashboard("the dashboard of service "+svc.Name, svc.Title, d); err != nil {
 			return nil, err
 		}
 	}
@@ -140,7 +143,7 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 	if err != nil {
 		return nil, fmt.Errorf("overview dashboard: %w", err)
 	}
-	if err := b.addDashboard(model.OverviewFolder, overview); err != nil {
+	if err := b.addDashboard("the SLO overview", model.OverviewFolder, overview); err != nil {
 		return nil, err
 	}
 	provider, err := dashboards.Provider()
@@ -151,7 +154,8 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Files = append(b.Files, File{Path: model.DashboardProviderFile, Data: provider}, File{Path: model.DatasourceFile, Data: ds})
+	b.add("the Grafana provisioning", model.DashboardProviderFile, provider)
+	b.add("the Grafana provisioning", model.DatasourceFile, ds)
 	production, err := routing.Production(s)
 	if err != nil {
 		return nil, err
@@ -160,7 +164,8 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.Files = append(b.Files, File{Path: model.AlertmanagerFile, Data: production}, File{Path: model.AlertmanagerDemoFile, Data: demo})
+	b.add("the production routing", model.AlertmanagerFile, production)
+	b.add("the demo routing", model.AlertmanagerDemoFile, demo)
 	if want[targets.Kubernetes] {
 		if err := b.addKubernetes(k8s, production); err != nil {
 			return nil, err
@@ -174,21 +179,37 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 func (b *Bundle) addKubernetes(k8s targets.Bundle, alertmanager []byte) error {
 	for _, path := range b.Dashboards {
 		data, _ := b.File(path)
+		_, uid, _ := model.DashboardOf(path)
 		cm, err := targets.DashboardConfigMap(k8s, path, data)
 		if err != nil {
 			return err
 		}
-		b.Files = append(b.Files, File{Path: "kubernetes/dashboards/" + strings.TrimSuffix(filepath.Base(path), ".json") + ".yaml", Data: cm})
+		b.add("the ConfigMap of dashboard "+uid, model.DashboardConfigMapFile(uid), cm)
 	}
 	secret, err := targets.AlertmanagerSecret(k8s, alertmanager)
 	if err != nil {
 		return err
 	}
-	b.Files = append(b.Files, File{Path: "kubernetes/alertmanager-secret.yaml", Data: secret})
+	b.add("the Alertmanager Secret", model.AlertmanagerSecretFile, secret)
 	return nil
 }
 
-// seal sorts the files and (re)writes the manifest over them.
+// add adds a file that producer generated.
+func (b *Bundle) add(producer, path string, data []byte) {
+	b.Files = append(b.Files, File{Path: path, Data: data, from: producer})
+}
+
+// attribute names producer as the source of the files added without one.
+func (b *Bundle) attribute(producer string) {
+	for i := range b.Files {
+		if b.Files[i].from == "" {
+			b.Files[i].from = producer
+		}
+	}
+}
+
+// seal checks that no two files share a path, sorts the files and
+// (re)writes the manifest over them.
 func (b *Bundle) seal() error {
 	kept := b.Files[:0]
 	for _, f := range b.Files {
@@ -197,25 +218,56 @@ func (b *Bundle) seal() error {
 		}
 	}
 	b.Files = kept
+	if err := b.distinct(); err != nil {
+		return err
+	}
 	manifest, err := b.manifest()
 	if err != nil {
 		return err
 	}
-	b.Files = append(b.Files, File{Path: model.ManifestFile, Data: manifest})
+	b.add("the manifest", model.ManifestFile, manifest)
 	sort.Slice(b.Files, func(i, j int) bool { return b.Files[i].Path < b.Files[j].Path })
+	return nil
+}
+
+// distinct reports the first path two files share: a generator bug, as
+// every path comes from model's naming functions.
+func (b *Bundle) distinct() error {
+	by := map[string]string{}
+	for _, f := range b.Files {
+		from := f.from
+		if from == "" {
+			from = "an unnamed producer"
+		}
+		if first, ok := by[f.Path]; ok {
+			return fmt.Errorf("internal error: %s and %s both produce the file %s", first, from, f.Path)
+		}
+		by[f.Path] = from
+	}
 	return nil
 }
 
 // KeepRunbookProse carries the operator-written sections of the runbooks
 // in dir (a previous bundle's runbooks/, or the team's copy) into this
-// bundle's runbooks, byte for byte.
+// bundle's runbooks, byte for byte. Runbooks are read from the layout
+// RunbookName gives (one directory per service); a bundle of one service
+// also reads the flat layout of earlier bundles, one file per alert.
 func (b *Bundle) KeepRunbookProse(dir string) error {
+	services := map[string]bool{}
+	for _, f := range b.Files {
+		if svc, _, ok := model.RunbookOf(f.Path); ok {
+			services[svc] = true
+		}
+	}
 	for i, f := range b.Files {
-		name, ok := strings.CutPrefix(f.Path, "runbooks/")
+		svc, id, ok := model.RunbookOf(f.Path)
 		if !ok {
 			continue
 		}
-		previous, err := os.ReadFile(filepath.Join(dir, name))
+		previous, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(model.RunbookName(svc, id))))
+		if errors.Is(err, fs.ErrNotExist) && len(services) == 1 {
+			previous, err = os.ReadFile(filepath.Join(dir, filepath.Base(filepath.FromSlash(f.Path))))
+		}
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -227,53 +279,15 @@ func (b *Bundle) KeepRunbookProse(dir string) error {
 	return b.seal()
 }
 
-// panelLinks maps each SLO to the dashboard panels its runbooks link to:
-// its summary panels, and the traffic or latency panels of its SLI; the
-// service's own runbooks get the traffic and latency rows.
-func panelLinks(svc *model.Service, d dashboard.Dashboard) map[string][]runbooks.Panel {
-	out := map[string][]runbooks.Panel{}
-	row := ""
-	for _, p := range d.Panels {
-		if p.RowPanel != nil {
-			row = deref(p.RowPanel.Title)
-			continue
-		}
-		if p.Panel == nil || p.Panel.Id == nil {
-			continue
-		}
-		title := deref(p.Panel.Title)
-		link := runbooks.Panel{Title: title, URL: fmt.Sprintf("%s?viewPanel=%d", svc.DashboardURL(), *p.Panel.Id)}
-		for _, o := range svc.SLOs {
-			m, _ := svc.Metric(o.SLI.MetricName())
-			if strings.HasPrefix(title, o.Name+" ") || row == m.Row {
-				out[o.Name] = append(out[o.Name], link)
-			}
-		}
-		for _, m := range svc.Metrics {
-			if row == m.Row && m.Name == svc.SLOs[0].SLI.MetricName() {
-				out[""] = append(out[""], link)
-			}
-		}
-	}
-	return out
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
-}
-
 // addDashboard renders a dashboard into the folder named folder.
-func (b *Bundle) addDashboard(folder string, d dashboard.Dashboard) error {
+func (b *Bundle) addDashboard(producer, folder string, d dashboard.Dashboard) error {
 	data, err := dashboards.Render(d)
 	if err != nil {
 		return err
 	}
 	path := model.DashboardFile(folder, *d.Uid)
 	b.Dashboards = append(b.Dashboards, path)
-	b.Files = append(b.Files, File{Path: path, Data: data})
+	b.add(producer, path, data)
 	return nil
 }
 

@@ -119,7 +119,7 @@ func hasLabel(m model.Metric, l string) bool {
 
 // recorded selects a series the rules package records for one SLO.
 func recorded(record string, svc *model.Service, o model.SLO) string {
-	return fmt.Sprintf(`%s{%s=%q,%s=%q}`, record, model.LabelService, svc.Name, model.LabelSLO, o.Name)
+	return model.RecordedSelector(record, svc.Name, o.Name)
 }
 
 // by renders a "by (a, b)" clause, or nothing for no labels.

@@ -14,7 +14,7 @@ import (
 // contractRows shows every contract metric no SLO reads, grouped in rows as
 // the contract says and in contract order: a histogram's P95 and rate, a
 // counter's rate, a gauge's value, each split by the metric's labels.
-func contractRows(b *dashboard.DashboardBuilder, svc *model.Service) {
+func contractRows(b *page, svc *model.Service) {
 	read := map[string]bool{}
 	for _, m := range sliMetrics(svc) {
 		read[m.Name] = true
@@ -31,39 +31,45 @@ func contractRows(b *dashboard.DashboardBuilder, svc *model.Service) {
 		byRow[m.Row] = append(byRow[m.Row], m)
 	}
 	for _, row := range rows {
-		b.WithRow(dashboard.NewRowBuilder(row))
+		b.row(row)
 		for _, m := range byRow[row] {
 			for _, p := range metricPanels(svc, m) {
-				b.WithPanel(p)
+				b.panel(p.panel, Panel{Shows: p.shows, Metric: m.Name})
 			}
 		}
 	}
 }
 
-func metricPanels(svc *model.Service, m model.Metric) []cog.Builder[dashboard.Panel] {
+// metricPanel is a panel of a contract metric and what it shows.
+type metricPanel struct {
+	panel cog.Builder[dashboard.Panel]
+	shows Shows
+}
+
+func metricPanels(svc *model.Service, m model.Metric) []metricPanel {
 	split := m.Labels
 	switch m.Type {
 	case model.Histogram:
-		return []cog.Builder[dashboard.Panel]{
-			series1(m.Title+" P95", fmt.Sprintf("95th percentile of %s by %s. %s", m.Name, labelList(split), m.Help), unitSeconds).
+		return []metricPanel{
+			{series1(m.Title+" P95", fmt.Sprintf("95th percentile of %s by %s. %s", m.Name, labelList(split), m.Help), unitSeconds).
 				WithTarget(rangeQuery("A", quantileExpr(0.95, selector(svc, m, model.BucketSeries(m.Name)), split), legend("P95", split...))).
-				Span(12),
-			series1(m.Title+" rate", fmt.Sprintf("Observations per second of %s by %s.", m.Name, labelList(split)), unitOps).
+				Span(12), ShowsQuantile},
+			{series1(m.Title+" rate", fmt.Sprintf("Observations per second of %s by %s.", m.Name, labelList(split)), unitOps).
 				WithTarget(rangeQuery("A", fmt.Sprintf(`sum%s (rate(%s[%s]))`, by(split...), selector(svc, m, model.CountSeries(m.Name)), RateInterval), legend("rate", split...))).
-				Span(12),
+				Span(12), ShowsRate},
 		}
 	case model.Counter:
-		return []cog.Builder[dashboard.Panel]{
-			series1(m.Title+" rate", fmt.Sprintf("Per second, by %s. %s", labelList(split), m.Help), unitOps).
+		return []metricPanel{
+			{series1(m.Title+" rate", fmt.Sprintf("Per second, by %s. %s", labelList(split), m.Help), unitOps).
 				WithTarget(rangeQuery("A", fmt.Sprintf(`sum%s (rate(%s[%s]))`, by(split...), selector(svc, m, m.Name), RateInterval), legend("rate", split...))).
-				Span(12),
+				Span(12), ShowsRate},
 		}
 	default:
 		split = []string{VarInstance}
-		return []cog.Builder[dashboard.Panel]{
-			series1(m.Title, fmt.Sprintf("%s, by instance.", m.Help), unitCount).
+		return []metricPanel{
+			{series1(m.Title, fmt.Sprintf("%s, by instance.", m.Help), unitCount).
 				WithTarget(rangeQuery("A", fmt.Sprintf(`sum%s (%s)`, by(split...), selector(svc, m, m.Name)), legend("", split...))).
-				Span(12),
+				Span(12), ShowsValue},
 		}
 	}
 }

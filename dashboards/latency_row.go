@@ -7,7 +7,6 @@ import (
 	"slices"
 
 	"github.com/grafana/grafana-foundation-sdk/go/common"
-	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
 	"github.com/tensorwasm/obsbundle/model"
 )
@@ -20,7 +19,7 @@ func LatencyTitle(m model.Metric) string { return m.Title + " P50 / P95 / P99" }
 
 // latencyRow shows a latency SLI's histogram: P50, P95 and P99 per route
 // side by side, with every latency SLO threshold on it drawn as a line.
-func latencyRow(b *dashboard.DashboardBuilder, svc *model.Service, m model.Metric) {
+func latencyRow(b *page, svc *model.Service, m model.Metric) {
 	var groupBy []string
 	if svc.RouteLabel != "" && hasLabel(m, svc.RouteLabel) {
 		groupBy = []string{svc.RouteLabel}
@@ -41,8 +40,8 @@ func latencyRow(b *dashboard.DashboardBuilder, svc *model.Service, m model.Metri
 		p.WithTarget(rangeQuery(ref(i), quantileExpr(q, selector(svc, m, model.BucketSeries(m.Name)), groupBy),
 			legend("", groupBy...)+" P"+model.Decimal(q*100)))
 	}
-	b.WithRow(dashboard.NewRowBuilder(m.Row))
-	b.WithPanel(p)
+	b.row(m.Row)
+	b.panel(p, Panel{Shows: ShowsLatency, SLOs: slosReading(svc, m), Metric: m.Name})
 }
 
 // latencyThresholds are the thresholds of the latency SLOs on m, ascending.

@@ -20,18 +20,20 @@ import (
 const OverviewTitle = "SLO overview"
 
 // overviewColumns are the overview table's columns after the service and
-// SLO names: one instant query each, merged on (service, slo).
+// SLO names: one instant query each, merged on (service, slo). A bundle
+// without SLOs records no period windows, so it has no columns over them.
 func overviewColumns(s model.Spec) []struct{ name, expr, unit string } {
-	sli := strings.Join(periodRecords(s, model.ErrorRatioRecord), " or ")
-	burn := strings.Join(periodRecords(s, model.BurnRateRecord), " or ")
-	return []struct{ name, expr, unit string }{
-		{"Objective", model.ObjectiveRecord, unitRatio},
-		{"SLI over the period", "1 - (" + sli + ")", unitRatio},
-		{"Budget remaining", model.BudgetRemainingRecord, unitRatio},
-		{"Burn over the period", burn, unitBurn},
-		{"Alerts firing", fmt.Sprintf(`count by (%s, %s) (ALERTS{alertstate="firing",%s!=""}) or 0 * %s`,
-			model.LabelService, model.LabelSLO, model.LabelSLO, model.ObjectiveRecord), unitNone},
+	type column = struct{ name, expr, unit string }
+	out := []column{{"Objective", model.ObjectiveRecord, unitRatio}}
+	if sli := periodRecords(s, model.ErrorRatioRecord); len(sli) > 0 {
+		out = append(out, column{"SLI over the period", "1 - (" + strings.Join(sli, " or ") + ")", unitRatio})
 	}
+	out = append(out, column{"Budget remaining", model.BudgetRemainingRecord, unitRatio})
+	if burn := periodRecords(s, model.BurnRateRecord); len(burn) > 0 {
+		out = append(out, column{"Burn over the period", strings.Join(burn, " or "), unitBurn})
+	}
+	return append(out, column{"Alerts firing", fmt.Sprintf(`count by (%s, %s) (ALERTS{alertstate="firing",%s!=""}) or 0 * %s`,
+		model.LabelService, model.LabelSLO, model.LabelSLO, model.ObjectiveRecord), unitNone})
 }
 
 // periodRecords names a record over every SLO period in the spec, so SLOs
@@ -67,7 +69,7 @@ func Overview(s model.Spec) (dashboard.Dashboard, error) {
 			}))
 	for _, svc := range s.Services {
 		b.Link(dashboard.NewDashboardLinkBuilder(svc.Title + " service").Type(dashboard.DashboardLinkTypeLink).
-			Url("/d/" + model.DashboardUID(svc.Name)).Icon("dashboard").KeepTime(true))
+			Url(model.DashboardPath(model.DashboardUID(svc.Name))).Icon("dashboard").KeepTime(true))
 	}
 	t := table.NewPanelBuilder().
 		Title("Every SLO").
@@ -83,7 +85,7 @@ func Overview(s model.Spec) (dashboard.Dashboard, error) {
 		}}).
 		OverrideByName(model.LabelService, []dashboard.DynamicConfigValue{{Id: "links", Value: []map[string]any{{
 			"title": "Open the ${__value.text} dashboard",
-			"url":   "/d/" + model.DashboardUID("${__value.text}") + "?${__url_time_range}",
+			"url":   model.DashboardPath(model.DashboardUID("${__value.text}")) + "?${__url_time_range}",
 		}}}}).
 		Height(12).Span(24)
 	for i, c := range overviewColumns(s) {

@@ -13,9 +13,10 @@ import (
 
 // Service builds the dashboard of one service, rows top to bottom: SLO
 // summary, then a row per group of contract metrics (traffic and latency of
-// the SLIs first, then the rest as the contract groups them).
-func Service(svc *model.Service, version string) (dashboard.Dashboard, error) {
-	b := dashboard.NewDashboardBuilder(svc.Title+" service").
+// the SLIs first, then the rest as the contract groups them). With it come
+// its panels and what each shows, for the runbooks to link.
+func Service(svc *model.Service, version string) (dashboard.Dashboard, []Panel, error) {
+	b := &page{DashboardBuilder: dashboard.NewDashboardBuilder(svc.Title+" service").
 		Uid(model.DashboardUID(svc.Name)).
 		Description(svc.Description).
 		Tags(tags(version, svc.Name)).
@@ -25,8 +26,8 @@ func Service(svc *model.Service, version string) (dashboard.Dashboard, error) {
 		Timezone("browser").
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Link(dashboard.NewDashboardLinkBuilder("SLO overview").Type(dashboard.DashboardLinkTypeLink).
-			Url("/d/" + model.OverviewUID).Icon("dashboard").KeepTime(true)).
-		Link(link("Runbooks", svc.RunbookBaseURL))
+			Url(model.DashboardPath(model.OverviewUID)).Icon("dashboard").KeepTime(true)).
+		Link(link("Runbooks", svc.RunbookBaseURL))}
 	for _, v := range variables(svc) {
 		b.WithVariable(v)
 	}
@@ -41,12 +42,7 @@ func Service(svc *model.Service, version string) (dashboard.Dashboard, error) {
 		}
 	}
 	contractRows(b, svc)
-	d, err := b.Build()
-	if err != nil {
-		return d, err
-	}
-	numberPanels(&d)
-	return d, nil
+	return b.build()
 }
 
 // tags mark generated dashboards and the bundle version they came from.
@@ -68,12 +64,16 @@ func numberPanels(d *dashboard.Dashboard) {
 }
 
 // anchor is the metric the job and instance variables list values of: the
-// first SLI's, or the first of the contract.
+// first SLI's, or the first of the contract. Validation asks for at least
+// one metric; without any, the variables list every series of the service.
 func anchor(svc *model.Service) model.Metric {
 	if ms := sliMetrics(svc); len(ms) > 0 {
 		return ms[0]
 	}
-	return svc.Metrics[0]
+	if len(svc.Metrics) > 0 {
+		return svc.Metrics[0]
+	}
+	return model.Metric{Name: "", Type: model.Gauge}
 }
 
 // series is the name to select for a metric: a histogram's _count.

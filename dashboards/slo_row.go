@@ -18,19 +18,27 @@ import (
 // objective, the budget left, whether deploys are frozen, the burn rate of
 // every window its alerts read, and the budget over time. SLO panels read
 // recorded series only, so they stay cheap over 30 days.
-func sloSummary(b *dashboard.DashboardBuilder, svc *model.Service) {
+func sloSummary(b *page, svc *model.Service) {
 	if len(svc.SLOs) == 0 {
 		return
 	}
-	b.WithRow(dashboard.NewRowBuilder("SLO summary"))
+	b.row("SLO summary")
 	for _, o := range svc.SLOs {
 		links := sloLinks(svc, o)
-		b.WithPanel(sliStat(svc, o, links))
-		b.WithPanel(budgetStat(svc, o, links))
-		b.WithPanel(freezeStat(svc, o, links))
-		b.WithPanel(burnStat(svc, o, links))
-		b.WithPanel(budgetOverTime(svc, o, links))
+		slo := []string{o.Name}
+		period := []model.Duration{o.Period}
+		b.panel(sliStat(svc, o, links), Panel{Shows: ShowsSLI, SLOs: slo, Windows: period})
+		b.panel(budgetStat(svc, o, links), Panel{Shows: ShowsBudget, SLOs: slo, Windows: period})
+		b.panel(freezeStat(svc, o, links), Panel{Shows: ShowsFreeze, SLOs: slo, Windows: period})
+		b.panel(burnStat(svc, o, links), Panel{Shows: ShowsBurnRate, SLOs: slo, Windows: burnWindows(svc, o)})
+		b.panel(budgetOverTime(svc, o, links), Panel{Shows: ShowsBudgetOverTime, SLOs: slo, Windows: period})
 	}
+}
+
+// burnWindows are the windows a burn-rate panel shows: every window the
+// SLO's alerts read, then its period.
+func burnWindows(svc *model.Service, o model.SLO) []model.Duration {
+	return append(svc.Windows(o), o.Period)
 }
 
 // SLITitle is the title of an SLO's headline stat, e.g.
@@ -102,8 +110,7 @@ func burnStat(svc *model.Service, o model.SLO, links []cog.Builder[dashboard.Das
 		Decimals(2).
 		Thresholds(steps(green, 1.0, orange, fastest(o), red)).
 		Span(5)
-	windows := append(svc.Windows(o), o.Period)
-	for i, w := range windows {
+	for i, w := range burnWindows(svc, o) {
 		p.WithTarget(instantQuery(ref(i), recorded(model.BurnRateRecord(w), svc, o), w.String()))
 	}
 	return p

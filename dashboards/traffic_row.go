@@ -4,6 +4,7 @@ package dashboards
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
@@ -20,7 +21,6 @@ const (
 	RequestRateTitle   = "Request rate"
 	ErrorRatioTitle    = "Error ratio"
 	RouteErrorTitle    = "Per-route error ratio"
-	FailingPairsTitle  = "Top 5 failing (route, status)"
 	statusClassLabel   = "status_class"
 	failingPairsWanted = 5
 )
@@ -28,8 +28,10 @@ const (
 // trafficRow shows the request counter an event-ratio SLI reads: rate by
 // route and status class, the error ratio overall and per route against the
 // SLO's budget, and the pairs that dominate the failures.
-func trafficRow(b *dashboard.DashboardBuilder, svc *model.Service, m model.Metric) {
+func trafficRow(b *page, svc *model.Service, m model.Metric) {
 	o, e := eventSLO(svc, m)
+	readers := slosReading(svc, m)
+	first := []string{o.Name}
 	totalMs, _ := model.ParseMatchers(e.Total)
 	badMs, _ := model.ParseMatchers(e.Bad)
 	total := selector(svc, m, m.Name, totalMs...)
@@ -44,35 +46,55 @@ func trafficRow(b *dashboard.DashboardBuilder, svc *model.Service, m model.Metri
 		routeBy = []string{route}
 	}
 
-	b.WithRow(dashboard.NewRowBuilder(m.Row))
-	b.WithPanel(series1(RequestRateTitle, fmt.Sprintf("Requests per second by %s status class.", joinOr(route, "and ")), unitReqps).
+	b.row(m.Row)
+	b.panel(series1(RequestRateTitle, fmt.Sprintf("Requests per second by %s status class.", joinOr(route, "and ")), unitReqps).
 		WithTarget(rangeQuery("A", fmt.Sprintf(`sum%s (label_replace(rate(%s[%s]), %q, "${1}xx", %q, "(.).*"))`,
 			by(append(routeBy, statusClassLabel)...), total, RateInterval, statusClassLabel, status),
 			legend("", append(routeBy, statusClassLabel)...))).
-		Span(12))
-	b.WithPanel(series1(ErrorRatioTitle,
+		Span(12),
+		Panel{Shows: ShowsRequestRate, SLOs: readers, Metric: m.Name})
+	b.panel(series1(ErrorRatioTitle,
 		fmt.Sprintf("Bad events (%s) among all, as %s counts them; the line is the %s budget.", e.Bad, o.Name, model.Percent(o.BudgetRatio())),
 		unitRatio).
 		WithTarget(rangeQuery("A", fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, RateInterval, total, RateInterval), "error ratio")).
 		Thresholds(steps(green, o.BudgetRatio(), red)).
 		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
-		Span(12))
+		Span(12),
+		Panel{Shows: ShowsErrorRatio, SLOs: first, Metric: m.Name})
 	if route != "" {
-		b.WithPanel(series1(RouteErrorTitle, "Error ratio of each "+route+"; the line is the budget.", unitRatio).
+		b.panel(series1(RouteErrorTitle, "Error ratio of each "+route+"; the line is the budget.", unitRatio).
 			WithTarget(rangeQuery("A", fmt.Sprintf(`sum by (%s) (rate(%s[%s])) / sum by (%s) (rate(%s[%s]))`,
 				route, bad, RateInterval, route, total, RateInterval), legend("", route))).
 			Thresholds(steps(green, o.BudgetRatio(), red)).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
-			Span(12))
+			Span(12),
+			Panel{Shows: ShowsRouteErrors, SLOs: first, Metric: m.Name})
 	}
-	b.WithPanel(failingPairs(bad, append(routeBy, status)))
+	b.panel(failingPairs(bad, append(routeBy, status)), Panel{Shows: ShowsFailures, SLOs: first, Metric: m.Name})
+}
+
+// slosReading lists, in spec order, the SLOs whose SLI reads m.
+func slosReading(svc *model.Service, m model.Metric) []string {
+	var out []string
+	for _, o := range svc.SLOs {
+		if o.SLI.MetricName() == m.Name {
+			out = append(out, o.Name)
+		}
+	}
+	return out
+}
+
+// FailingPairsTitle is the title of the table of the label values with
+// the most failures, e.g. "Top 5 failing (route, status)".
+func FailingPairsTitle(ls []string) string {
+	return fmt.Sprintf("Top %d failing (%s)", failingPairsWanted, strings.Join(ls, ", "))
 }
 
 // failingPairs lists the label pairs with the most failures over the range.
 func failingPairs(bad string, ls []string) cog.Builder[dashboard.Panel] {
 	return table.NewPanelBuilder().
-		Title(FailingPairsTitle).
-		Description("The failing requests over the time range on screen, by " + joinOr(ls[0], "and "+ls[len(ls)-1]) + ": where most of the budget goes.").
+		Title(FailingPairsTitle(ls)).
+		Description("The failing requests over the time range on screen, by " + labelList(ls) + ": where most of the budget goes.").
 		Unit(unitCount).
 		Decimals(0).
 		Datasource(datasource()).

@@ -99,7 +99,7 @@ func Compare(oldDir, newDir string) (*Report, error) {
 // bundle is what a comparison reads of a bundle directory.
 type bundle struct {
 	version string
-	alerts  map[string]alert // by name and SLO
+	alerts  map[string]alert // by name, service and SLO
 	records map[string]bool  // by name and labels
 	queried map[string]bool  // series names any rule or panel reads
 	panels  map[string]bool  // "dashboard: panel"
@@ -126,13 +126,18 @@ func load(dir string) (*bundle, error) {
 		if err != nil || d.IsDir() {
 			return err
 		}
-		rel, _ := filepath.Rel(dir, path)
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		_, _, dashboard := model.DashboardOf(rel)
 		switch {
-		case strings.HasSuffix(rel, ".rules.yaml"):
+		case model.IsRuleFile(rel):
 			return b.readRules(path)
-		case strings.HasPrefix(rel, "dashboards"+string(filepath.Separator)) && strings.HasSuffix(rel, ".json"):
+		case dashboard:
 			return b.readDashboard(path)
-		case strings.HasPrefix(rel, "alertmanager"+string(filepath.Separator)):
+		case model.IsAlertmanagerFile(rel):
 			data, err := os.ReadFile(path)
 			b.routing += string(data)
 			return err
@@ -161,7 +166,8 @@ func (b *bundle) readRules(path string) error {
 				b.records[r.Record+labelString(r.Labels)] = true
 				continue
 			}
-			b.alerts[r.Alert+"{"+model.LabelSLO+"="+r.Labels[model.LabelSLO]+"}"] = alert{expr: expr.String(), forDuration: r.For.String(), labels: r.Labels}
+			key := r.Alert + "{" + model.LabelService + "=" + r.Labels[model.LabelService] + "," + model.LabelSLO + "=" + r.Labels[model.LabelSLO] + "}"
+			b.alerts[key] = alert{expr: expr.String(), forDuration: r.For.String(), labels: r.Labels}
 		}
 	}
 	return nil

@@ -39,7 +39,7 @@ func TestThresholdChangeIsReportedAndNotBreaking(t *testing.T) {
 	next.Services[0].SLOs[0].Tiers[0].Factor = 10
 	r, err := diff.Compare(write(t, old), write(t, next))
 	require.NoError(t, err)
-	require.Contains(t, changes(r), "AvailabilityFastBurn{slo=availability_http} expression changed")
+	require.Contains(t, changes(r), "AvailabilityFastBurn{service=tensor-wasm,slo=availability_http} expression changed")
 	require.Contains(t, changes(r), ">= 0.05")
 	require.False(t, r.Breaking(), changes(r))
 }
@@ -78,6 +78,23 @@ func TestRemovedPanelsAreReported(t *testing.T) {
 	require.Contains(t, changes(r), "removed TensorWasm service: Snapshot duration P95")
 	require.Contains(t, changes(r), "removed TensorWasm service: Snapshot failures rate")
 	require.False(t, r.Breaking())
+}
+
+// Services of one bundle may share alert and SLO names; each alert is
+// told apart by its service.
+func TestAlertsOfServicesSharingNamesAreComparedPerService(t *testing.T) {
+	old := catalog.TensorWasm()
+	twin := old.Services[0]
+	twin.Name, twin.Title = "tensor-wasm-eu", "TensorWasm EU"
+	twin.Selector = map[string]string{"job": "tensor-wasm-eu"}
+	old.Services = append(old.Services, twin)
+	next := catalog.TensorWasm()
+	next.Version = "2.0.0"
+	r, err := diff.Compare(write(t, old), write(t, next))
+	require.NoError(t, err)
+	require.Contains(t, changes(r), "removed AvailabilityFastBurn{service=tensor-wasm-eu,slo=availability_http}")
+	require.Contains(t, changes(r), "removed SLOMetricAbsent{service=tensor-wasm-eu,slo=availability_http}")
+	require.NotContains(t, changes(r), "service=tensor-wasm,")
 }
 
 func TestIdenticalBundlesHaveNoChanges(t *testing.T) {

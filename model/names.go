@@ -1,6 +1,7 @@
 package model
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"time"
@@ -88,18 +89,106 @@ func PeriodGroupName(service, slo string) string { return service + "-" + slo + 
 // ServiceGroupName names the group of a service's info series and plain threshold alerts.
 func ServiceGroupName(service string) string { return service }
 
+// RecordedSelector selects the series a recording rule records for one SLO
+// of one service: record{service="...",slo="..."}. Rules, dashboards and
+// runbooks all read recorded series through it.
+func RecordedSelector(record, service, slo string) string {
+	return fmt.Sprintf(`%s{%s=%q,%s=%q}`, record, LabelService, service, LabelSLO, slo)
+}
+
+// Top-level directories of a bundle. Every file of a bundle has a path
+// built by one of the functions below, and paths of different services
+// never meet: each carries the service name once.
+const (
+	rulesDir        = "rules/"
+	reportDir       = "report/"
+	runbooksDir     = "runbooks/"
+	dashboardsDir   = "dashboards/"
+	alertmanagerDir = "alertmanager/"
+	kubernetesDir   = "kubernetes/"
+	mimirDir        = "mimir/"
+)
+
+// ruleFileSuffix ends the name of every rule file.
+const ruleFileSuffix = ".rules.yaml"
+
 // RuleFile is the bundle path of a service's rule file.
-func RuleFile(service string) string { return "rules/" + service + ".rules.yaml" }
+func RuleFile(service string) string { return rulesDir + service + ruleFileSuffix }
+
+// IsRuleFile says whether a bundle path (slash-separated) is a rule file.
+func IsRuleFile(path string) bool {
+	return strings.HasPrefix(path, rulesDir) && strings.HasSuffix(path, ruleFileSuffix)
+}
 
 // RuleTestFile is the bundle path of the promtool unit tests of a service's
 // alerts, beside the rule file they load.
-func RuleTestFile(service string) string { return "rules/" + service + ".test.yaml" }
+func RuleTestFile(service string) string { return rulesDir + service + ".test.yaml" }
 
 // ReportFile and ReportChart are the bundle paths of a service's
 // time-to-first-alert report and its chart, which the report embeds by
 // its file name.
-func ReportFile(service string) string  { return "report/" + service + ".md" }
-func ReportChart(service string) string { return "report/" + service + ".svg" }
+func ReportFile(service string) string  { return reportDir + service + ".md" }
+func ReportChart(service string) string { return reportDir + service + ".svg" }
+
+// RunbookFile is the bundle path of the runbook of a service's alert id.
+// Alert ids are unique within a service only (every service has its
+// SLOMetricAbsent), so each service has its own directory of runbooks, the
+// one its runbookBaseURL publishes: RunbookURL(id) ends in the same
+// service-relative path.
+func RunbookFile(service, id string) string { return runbooksDir + RunbookName(service, id) }
+
+// RunbookName is the path of a runbook relative to the bundle's runbooks/
+// directory, the form a directory of operator-written runbooks uses.
+func RunbookName(service, id string) string { return service + "/" + runbookLeaf(id) }
+
+// RunbookOf splits a bundle path into the service and alert id of the
+// runbook it holds; ok is false for any other file.
+func RunbookOf(path string) (service, id string, ok bool) {
+	rest, ok := strings.CutPrefix(path, runbooksDir)
+	if !ok {
+		return "", "", false
+	}
+	service, leaf, ok := strings.Cut(rest, "/")
+	if !ok || strings.Contains(leaf, "/") || !strings.HasSuffix(leaf, runbookLeaf("")) {
+		return "", "", false
+	}
+	return service, strings.TrimSuffix(leaf, runbookLeaf("")), true
+}
+
+func runbookLeaf(id string) string { return id + ".md" }
+
+// PrometheusRuleFile is the bundle path of a service's PrometheusRule.
+func PrometheusRuleFile(service string) string {
+	return kubernetesDir + service + "-prometheusrule.yaml"
+}
+
+// DashboardConfigMapFile is the bundle path of the ConfigMap carrying the
+// dashboard of the given UID to Grafana's sidecar.
+func DashboardConfigMapFile(uid string) string { return kubernetesDir + "dashboards/" + uid + ".yaml" }
+
+// AlertmanagerSecretFile is the bundle path of the Secret holding the
+// production Alertmanager configuration.
+const AlertmanagerSecretFile = kubernetesDir + "alertmanager-secret.yaml"
+
+// MimirFile is the bundle path of a service's Mimir ruler namespace.
+func MimirFile(service string) string { return mimirDir + service + ".yaml" }
+
+// Kubernetes object names. Names are DNS subdomains and every part comes
+// from a validated kebab-case name, so they need no escaping.
+
+// PrometheusRuleName names the PrometheusRule of a service's rules.
+func PrometheusRuleName(service string) string { return service + "-slo" }
+
+// DashboardConfigMapName names the ConfigMap of the dashboard of a UID.
+func DashboardConfigMapName(uid string) string { return "dashboard-" + uid }
+
+// AlertmanagerSecretName names the Secret of a bundle's Alertmanager configuration.
+func AlertmanagerSecretName(bundle string) string { return "alertmanager-" + bundle }
+
+// KubernetesLabelValue turns a bundle version into a valid Kubernetes
+// label value: build metadata's "+" is not allowed there, so it becomes
+// "_" as Helm does ("2.0.0+build.5" -> "2.0.0_build.5").
+func KubernetesLabelValue(version string) string { return strings.ReplaceAll(version, "+", "_") }
 
 // ManifestFile is the bundle path of the manifest.
 const ManifestFile = "manifest.json"
@@ -127,9 +216,11 @@ func AlertName(id string) string {
 	return b.String()
 }
 
-// RunbookURL is where the runbook of alert id lives.
+// RunbookURL is where the runbook of alert id lives: the service's
+// runbookBaseURL publishes the service's directory of runbooks in the
+// bundle, so the URL ends in the file name of RunbookFile(s.Name, id).
 func (s *Service) RunbookURL(id string) string {
-	return strings.TrimSuffix(s.RunbookBaseURL, "/") + "/" + id + ".md"
+	return strings.TrimSuffix(s.RunbookBaseURL, "/") + "/" + runbookLeaf(id)
 }
 
 // DashboardUID is the stable Grafana UID of a service's dashboard.
@@ -146,8 +237,27 @@ const OverviewFolder = "SLOs"
 const DatasourceUID = "prometheus"
 
 // DashboardFile is the bundle path of a dashboard; with Grafana's
-// foldersFromFilesStructure, the directory becomes its folder.
-func DashboardFile(folder, uid string) string { return "dashboards/" + folder + "/" + uid + ".json" }
+// foldersFromFilesStructure, the directory becomes its folder. The folder
+// is a service title or OverviewFolder; validation keeps titles to one
+// path component.
+func DashboardFile(folder, uid string) string { return dashboardsDir + folder + "/" + uid + ".json" }
+
+// DashboardOf returns the folder and UID of a dashboard's bundle path; ok
+// is false for any other file.
+func DashboardOf(path string) (folder, uid string, ok bool) {
+	rest, ok := strings.CutPrefix(path, dashboardsDir)
+	if !ok {
+		return "", "", false
+	}
+	folder, leaf, ok := strings.Cut(rest, "/")
+	if !ok || strings.Contains(leaf, "/") || !strings.HasSuffix(leaf, ".json") {
+		return "", "", false
+	}
+	return folder, strings.TrimSuffix(leaf, ".json"), true
+}
+
+// IsAlertmanagerFile says whether a bundle path is an Alertmanager configuration.
+func IsAlertmanagerFile(path string) bool { return strings.HasPrefix(path, alertmanagerDir) }
 
 // Grafana provisioning files in the bundle, and where the provider expects
 // the dashboards directory to be mounted.
@@ -173,8 +283,8 @@ const AlertmanagerDatasourceUID = "alertmanager"
 // receivers read their secrets from files, and one for the demo stack,
 // whose receivers are the simulator's webhooks.
 const (
-	AlertmanagerFile     = "alertmanager/alertmanager.yml"
-	AlertmanagerDemoFile = "alertmanager/demo.yml"
+	AlertmanagerFile     = alertmanagerDir + "alertmanager.yml"
+	AlertmanagerDemoFile = alertmanagerDir + "demo.yml"
 )
 
 // Receivers alerts are routed to, by severity.
@@ -206,7 +316,16 @@ func (s *Service) AlertListURL(id string) string {
 
 // DashboardURL is the address of the service's dashboard.
 func (s *Service) DashboardURL() string {
-	return strings.TrimSuffix(s.GrafanaURL, "/") + "/d/" + DashboardUID(s.Name)
+	return strings.TrimSuffix(s.GrafanaURL, "/") + DashboardPath(DashboardUID(s.Name))
+}
+
+// DashboardPath is where Grafana serves the dashboard of a UID, relative
+// to its base URL: links between dashboards use it.
+func DashboardPath(uid string) string { return "/d/" + uid }
+
+// PanelURL opens one panel of the service's dashboard on its own.
+func (s *Service) PanelURL(id uint32) string {
+	return fmt.Sprintf("%s?viewPanel=%d", s.DashboardURL(), id)
 }
 
 // TierWindows lists, shortest first, the windows of an SLO's tiers.

@@ -7,7 +7,10 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -25,8 +28,59 @@ func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
 var (
 	kebab   = regexp.MustCompile(`^[a-z][a-z0-9]*(-[a-z0-9]+)*$`)
 	sloName = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_]*$`)
-	semver  = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z.-]+)?$`)
+	// semver is Semantic Versioning 2.0.0's own expression: X.Y.Z, an
+	// optional pre-release (-rc.1) and optional build metadata (+build.5).
+	semver = regexp.MustCompile(`^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)` +
+		`(?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?` +
+		`(?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$`)
 )
+
+// Length limits of names that end up where other systems limit them.
+const (
+	// maxBundleName and maxVersion: both are Kubernetes label values
+	// (app.kubernetes.io/part-of and /version), at most 63 characters.
+	maxBundleName = 63
+	maxVersion    = 63
+	// maxServiceName keeps DashboardUID within Grafana's 40 characters.
+	maxServiceName = 40 - len("-service")
+	// maxTitle keeps a dashboard folder name well within file systems'
+	// 255 bytes per path component.
+	maxTitle = 100
+)
+
+// CheckVersion says why v cannot be a bundle version, or nil when it can.
+// The version names the bundle's directory and labels its series and
+// Kubernetes objects.
+func CheckVersion(v string) error {
+	switch {
+	case !semver.MatchString(v):
+		return fmt.Errorf("expected a semantic version such as 1.2.0, 1.0.0-rc.1 or 2.0.0+build.5, got %q", v)
+	case len(v) > maxVersion:
+		return fmt.Errorf("expected at most %d characters (it is a Kubernetes label value), got %d", maxVersion, len(v))
+	}
+	return nil
+}
+
+// checkTitle says why a service title cannot name its dashboard's folder:
+// it becomes one directory of the bundle, so it must stay one path
+// component that every file system and Grafana accept.
+func checkTitle(t string) error {
+	switch {
+	case t == "":
+		return errors.New("expected a title such as \"Inference gateway\"")
+	case len(t) > maxTitle:
+		return fmt.Errorf("expected at most %d characters, got %d", maxTitle, len(t))
+	case strings.TrimSpace(t) != t:
+		return fmt.Errorf("expected no leading or trailing spaces, got %q", t)
+	case strings.HasPrefix(t, "."):
+		return fmt.Errorf("the title names the dashboard's folder: expected it not to start with a dot, got %q", t)
+	case strings.ContainsAny(t, `/\:*?"<>|`):
+		return fmt.Errorf("the title names the dashboard's folder: expected none of / \\ : * ? \" < > |, got %q", t)
+	case !utf8.ValidString(t) || strings.IndexFunc(t, unicode.IsControl) >= 0:
+		return fmt.Errorf("expected printable text, got %q", t)
+	}
+	return nil
+}
 
 // validator collects every problem rather than stopping at the first, so one
 // run tells the user all that is wrong.
@@ -46,9 +100,11 @@ func (s *Spec) Validate() error {
 	v := &validator{}
 	if !kebab.MatchString(s.Name) {
 		v.addf("name", "expected a lowercase name of letters, digits and dashes, got %q", s.Name)
+	} else if len(s.Name) > maxBundleName {
+		v.addf("name", "expected at most %d characters (it is a Kubernetes label value), got %d", maxBundleName, len(s.Name))
 	}
-	if !semver.MatchString(s.Version) {
-		v.addf("version", "expected a semantic version X.Y.Z, got %q", s.Version)
+	if err := CheckVersion(s.Version); err != nil {
+		v.addf("version", "%v", err)
 	}
 	if len(s.Services) == 0 {
 		v.addf("services", "expected at least one service")
@@ -69,6 +125,15 @@ func (s *Spec) Validate() error {
 func (v *validator) service(p string, s *Service) {
 	if !kebab.MatchString(s.Name) {
 		v.addf(p+".name", "expected a lowercase name of letters, digits and dashes, got %q", s.Name)
+	} else if len(s.Name) > maxServiceName {
+		v.addf(p+".name", "expected at most %d characters (the dashboard UID %q must fit Grafana's 40), got %d", maxServiceName, DashboardUID(s.Name), len(s.Name))
+	}
+	if err := checkTitle(s.Title); err != nil {
+		v.addf(p+".title", "%v", err)
+	}
+	if len(s.Metrics) == 0 {
+		v.addf(p+".metrics", "expected at least one metric: the contract is what every dashboard panel, SLO and alert reads; "+
+			"list the metrics the service exposes, e.g. metrics: [{name: http_requests_total, type: counter, labels: [status]}]")
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Selector)) {
 		val := s.Selector[k]
@@ -209,7 +274,7 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		e := sli.Events
 		m := v.metric(p+".events.metric", s, e.Metric, Counter)
 		v.matchers(p+".events.total", s, m, e.Total)
-		if e.Bad == "" {
+		if strings.TrimSpace(e.Bad) == "" {
 			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
 		}
 		v.matchers(p+".events.bad", s, m, e.Bad)

@@ -68,5 +68,5 @@ func (b *builder) sloLabels(o model.SLO) map[string]string {
 
 // ref selects the series an SLO's recording rule produced.
 func (b *builder) ref(record string, o model.SLO) string {
-	return fmt.Sprintf(`%s{%s=%q,%s=%q}`, record, model.LabelService, b.svc.Name, model.LabelSLO, o.Name)
+	return model.RecordedSelector(record, b.svc.Name, o.Name)
 }

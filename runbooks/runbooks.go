@@ -8,46 +8,67 @@ import (
 	"bytes"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/prometheus/prometheus/model/rulefmt"
 
+	"github.com/tensorwasm/obsbundle/dashboards"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/report"
 )
 
-// File is the bundle path of the runbook of alert id.
-func File(id string) string { return "runbooks/" + id + ".md" }
-
-// Panel is a dashboard panel a runbook links to.
-type Panel struct {
-	Title string
-	URL   string
-}
-
 // Input is what a service's runbooks are written from: the service, its
 // rule groups (for the exact expressions), the report cells (for the
-// numbers) and the panels each SLO's runbooks should link to.
+// numbers) and the panels of its dashboard with what each shows.
 type Input struct {
 	Service *model.Service
 	Groups  rulefmt.RuleGroups
 	Cells   []report.Cell
-	Panels  map[string][]Panel // by SLO name; "" for the service's own
+	Panels  []dashboards.Panel
 }
 
-// Runbooks returns every runbook of the service, by bundle path.
+// Runbooks returns every runbook of the service, by bundle path
+// (model.RunbookFile).
 func Runbooks(in Input) map[string][]byte {
 	out := map[string][]byte{}
 	svc := in.Service
+	file := func(id string) string { return model.RunbookFile(svc.Name, id) }
 	for _, o := range svc.SLOs {
 		for _, t := range o.Tiers {
-			out[File(t.Alert)] = tierRunbook(in, o, t)
+			out[file(t.Alert)] = tierRunbook(in, o, t)
 		}
 	}
 	for _, a := range svc.Alerts {
-		out[File(a.Alert)] = thresholdRunbook(in, a)
+		out[file(a.Alert)] = thresholdRunbook(in, a)
 	}
-	out[File(model.AbsentAlert)] = absentRunbook(in)
+	if len(svc.SLOs) > 0 { // the absent alert watches what SLOs read
+		out[file(model.AbsentAlert)] = absentRunbook(in)
+	}
+	return out
+}
+
+// sloPanels are the panels that show an SLO: its SLI, budget and the burn
+// rate of every window its alerts read, and the raw series of its SLI
+// (traffic and errors of an event SLI, the latency of a histogram's).
+func sloPanels(in Input, slo string) []dashboards.Panel {
+	var out []dashboards.Panel
+	for _, p := range in.Panels {
+		if p.ShowsSLO(slo) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// metricPanels are the panels that read the raw series of any of metrics.
+func metricPanels(in Input, metrics ...string) []dashboards.Panel {
+	var out []dashboards.Panel
+	for _, p := range in.Panels {
+		if p.Metric != "" && slices.Contains(metrics, p.Metric) {
+			out = append(out, p)
+		}
+	}
 	return out
 }
 
@@ -90,7 +111,7 @@ func tierRunbook(in Input, o model.SLO, t model.Tier) []byte {
 	}
 	w.f("\nFrom the bundle's report (constant traffic after a clean history).\n\n")
 	queries(&w, in, o, t.Alert)
-	panels(&w, in.Panels[o.Name])
+	panels(&w, in.Service, sloPanels(in, o.Name))
 	operator(&w)
 	return w.Bytes()
 }
@@ -109,13 +130,17 @@ func thresholdRunbook(in Input, a model.ThresholdAlert) []byte {
 		w.f(", for at least %s", a.For)
 	}
 	w.f(".\n\n")
-	slo := ""
-	if a.ErrorRatio != nil {
-		slo = a.ErrorRatio.SLO
+	var o model.SLO
+	var shown []dashboards.Panel
+	switch {
+	case a.ErrorRatio != nil:
+		o, _ = in.Service.SLO(a.ErrorRatio.SLO)
+		shown = sloPanels(in, o.Name)
+	case a.Quantile != nil:
+		shown = metricPanels(in, a.Quantile.Metric)
 	}
-	o, _ := in.Service.SLO(slo)
 	queries(&w, in, o, a.Alert)
-	panels(&w, in.Panels[slo])
+	panels(&w, in.Service, shown)
 	operator(&w)
 	return w.Bytes()
 }
@@ -133,7 +158,11 @@ func absentRunbook(in Input) []byte {
 		}
 	}
 	w.f("Is the target scraped at all?\n\n```promql\nup{%s}\n```\n\n", selectorLabels(in.Service))
-	panels(&w, in.Panels[""])
+	var read []string
+	for _, o := range in.Service.SLOs {
+		read = append(read, o.SLI.MetricName())
+	}
+	panels(&w, in.Service, metricPanels(in, read...))
 	operator(&w)
 	return w.Bytes()
 }
@@ -161,7 +190,7 @@ func queries(w *writer, in Input, o model.SLO, id string) {
 		count, fast := in.Service.HistogramSelectors(o.SLI.Latency)
 		w.f("```promql\n1 - sum(rate(%s[1h])) / sum(rate(%s[1h]))\n```\n\n", fast, count)
 	}
-	w.f("Budget left over the period:\n\n```promql\n%s{%s=%q,%s=%q}\n```\n\n", model.BudgetRemainingRecord, model.LabelService, in.Service.Name, model.LabelSLO, o.Name)
+	w.f("Budget left over the period:\n\n```promql\n%s\n```\n\n", model.RecordedSelector(model.BudgetRemainingRecord, in.Service.Name, o.Name))
 }
 
 // oneLine prints a rule's expression on one line, ready to paste.
@@ -173,13 +202,13 @@ func oneLine(expr string) string {
 	return e.String()
 }
 
-func panels(w *writer, ps []Panel) {
+func panels(w *writer, svc *model.Service, ps []dashboards.Panel) {
 	if len(ps) == 0 {
 		return
 	}
 	w.f("## Dashboard panels\n\n")
 	for _, p := range ps {
-		w.f("- [%s](%s)\n", p.Title, p.URL)
+		w.f("- [%s](%s)\n", p.Title, svc.PanelURL(p.ID))
 	}
 	w.f("\n")
 }

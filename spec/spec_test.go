@@ -57,6 +57,18 @@ func TestBadSpecsNameFileLineFieldAndExpectation(t *testing.T) {
 			`bad.yaml:25:67: services[0].slos[0].tiers[0].severity: expected page or ticket, got "critical"`},
 		{"broken YAML", "    slos:\n", "    slos: [\n",
 			`bad.yaml:17:1: invalid YAML: did not find expected node content`},
+		{"no metrics", "    metrics:\n      - name: http_requests_total\n        type: counter\n        labels: [route, status]\n      - name: http_request_duration_seconds\n        type: histogram\n        labels: [route, status]\n        buckets: [0.1, 0.25, 0.5, 1]\n", "    metrics: []\n",
+			`bad.yaml:9:14: services[0].metrics: expected at least one metric: the contract is what every dashboard panel, SLO and alert reads; list the metrics the service exposes`},
+		{"a title that climbs out of the dashboards directory", "  - name: shop\n", "  - name: shop\n    title: ../../../../escaped\n",
+			`bad.yaml:5:12: services[0].title: the title names the dashboard's folder: expected it not to start with a dot, got "../../../../escaped"`},
+		{"a title with a slash", "  - name: shop\n", "  - name: shop\n    title: /etc/shop\n",
+			`bad.yaml:5:12: services[0].title: the title names the dashboard's folder: expected none of / \ : * ? " < > |, got "/etc/shop"`},
+		{"a service name too long for a Grafana UID", "  - name: shop\n", "  - name: shop-with-a-name-far-too-long-for-uids\n",
+			`bad.yaml:4:11: services[0].name: expected at most 32 characters (the dashboard UID "shop-with-a-name-far-too-long-for-uids-service" must fit Grafana's 40), got 38`},
+		{"a version with a path in it", "version: 2.1.0", "version: 2.1.0/../../x",
+			`bad.yaml:2:10: version: expected a semantic version such as 1.2.0, 1.0.0-rc.1 or 2.0.0+build.5, got "2.1.0/../../x"`},
+		{"blank bad matchers", `bad: status=~"5.."`, `bad: " "`,
+			`bad.yaml:23:18: services[0].slos[0].sli.events.bad: expected matchers that pick the bad events`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Contains(t, string(base), tc.old, "the edit must apply")
@@ -67,6 +79,32 @@ func TestBadSpecsNameFileLineFieldAndExpectation(t *testing.T) {
 			require.Contains(t, err.Error(), path[:len(path)-len("bad.yaml")]+tc.want)
 		})
 	}
+}
+
+func TestSemanticVersionsWithPreReleaseAndBuildAreAccepted(t *testing.T) {
+	base, err := os.ReadFile(good)
+	require.NoError(t, err)
+	for _, v := range []string{"1.0.0-rc.1", "2.0.0+build.5", "1.0.0-alpha.beta.1+exp.sha.5114f85"} {
+		s, err := spec.Parse("v.yaml", []byte(strings.Replace(string(base), "version: 2.1.0", "version: "+v, 1)))
+		require.NoError(t, err, v)
+		require.Equal(t, v, s.Version)
+	}
+	for _, v := range []string{"1.0", "01.0.0", "1.0.0-", "1.0.0+", "1.0.0-01", "v1.0.0", "1.0.0+a/b"} {
+		_, err := spec.Parse("v.yaml", []byte(strings.Replace(string(base), "version: 2.1.0", `version: "`+v+`"`, 1)))
+		require.ErrorContains(t, err, "v.yaml:2:10: version: expected a semantic version", v)
+	}
+}
+
+// A service with metrics and no SLOs is valid: its dashboards and metric
+// contract are still worth a bundle.
+func TestAServiceWithoutSLOsIsValid(t *testing.T) {
+	base, err := os.ReadFile(good)
+	require.NoError(t, err)
+	noSLOs, _, ok := strings.Cut(string(base), "    slos:\n")
+	require.True(t, ok)
+	s, err := spec.Parse("no-slos.yaml", []byte(noSLOs))
+	require.NoError(t, err)
+	require.Empty(t, s.Services[0].SLOs)
 }
 
 func TestUnreadableSpecsSayWhy(t *testing.T) {

@@ -3,7 +3,6 @@ package targets
 import (
 	"bytes"
 	"path"
-	"strings"
 
 	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
 	"github.com/prometheus/prometheus/model/rulefmt"
@@ -30,7 +29,7 @@ type Bundle struct{ Name, Version string }
 func (b Bundle) meta(name string) metav1.ObjectMeta {
 	return metav1.ObjectMeta{Name: name, Labels: map[string]string{
 		"app.kubernetes.io/part-of":    b.Name,
-		"app.kubernetes.io/version":    b.Version,
+		"app.kubernetes.io/version":    model.KubernetesLabelValue(b.Version),
 		"app.kubernetes.io/managed-by": model.Generator,
 	}}
 }
@@ -39,7 +38,7 @@ func (b Bundle) meta(name string) metav1.ObjectMeta {
 func PrometheusRule(b Bundle, service string, groups rulefmt.RuleGroups) ([]byte, error) {
 	pr := monitoringv1.PrometheusRule{
 		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
-		ObjectMeta: b.meta(service + "-slo"),
+		ObjectMeta: b.meta(model.PrometheusRuleName(service)),
 	}
 	for _, g := range groups.Groups {
 		rg := monitoringv1.RuleGroup{Name: g.Name, Rules: []monitoringv1.Rule{}}
@@ -63,11 +62,10 @@ func PrometheusRule(b Bundle, service string, groups rulefmt.RuleGroups) ([]byte
 // DashboardConfigMap carries one dashboard for Grafana's sidecar, into the
 // folder the bundle puts it in.
 func DashboardConfigMap(b Bundle, file string, dashboard []byte) ([]byte, error) {
-	folder := path.Base(path.Dir(file))
-	name := strings.TrimSuffix(path.Base(file), ".json")
+	folder, uid, _ := model.DashboardOf(file)
 	cm := corev1.ConfigMap{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: b.meta("dashboard-" + name),
+		ObjectMeta: b.meta(model.DashboardConfigMapName(uid)),
 		Data:       map[string]string{path.Base(file): string(dashboard)},
 	}
 	cm.Labels[DashboardLabel] = "1"
@@ -81,7 +79,7 @@ func DashboardConfigMap(b Bundle, file string, dashboard []byte) ([]byte, error)
 func AlertmanagerSecret(b Bundle, config []byte) ([]byte, error) {
 	s := corev1.Secret{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: b.meta("alertmanager-" + b.Name),
+		ObjectMeta: b.meta(model.AlertmanagerSecretName(b.Name)),
 		StringData: map[string]string{"alertmanager.yaml": string(config)},
 	}
 	return document(s)

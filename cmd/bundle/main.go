@@ -14,6 +14,7 @@ import (
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/diff"
+	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
@@ -36,8 +37,15 @@ func main() {
 }
 
 // run is main without the process: it returns the exit code (0 success,
-// 1 failure, 2 bad usage) and writes only to the given streams.
-func run(args []string, stdout, stderr io.Writer) int {
+// 1 failure, 2 bad usage) and writes only to the given streams. A panic
+// is a bug, but still one line and exit code 1, like any other failure.
+func run(args []string, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		if r := recover(); r != nil {
+			fmt.Fprintln(stderr, "bundle: internal error:", strings.Join(strings.Fields(fmt.Sprint(r)), " "))
+			code = 1
+		}
+	}()
 	fs := flag.NewFlagSet("bundle", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
@@ -140,16 +148,19 @@ func generate(file, version string, ts ...targets.Target) (*bundle.Bundle, error
 		}
 	}
 	if version != "" {
-		s.Version = version
-		if err := s.Validate(); err != nil {
-			return nil, fmt.Errorf("-version %q: expected a semantic version X.Y.Z", version)
+		if err := model.CheckVersion(version); err != nil {
+			return nil, fmt.Errorf("-version: %w", err)
 		}
+		s.Version = version
 	}
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return bundle.Build(s, ts...)
+	return build(s, ts...)
 }
+
+// build is bundle.Build; tests replace it to check how failures surface.
+var build = bundle.Build
 
 func summarize(w io.Writer, b *bundle.Bundle, where string) {
 	fmt.Fprintf(w, "%s %s: %d files, %s\n", b.Name, b.Version, len(b.Files), where)

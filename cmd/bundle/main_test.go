@@ -11,7 +11,10 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/internal/examples"
+	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 // bundleCmd runs the command in-process and returns exit code and output.
@@ -64,7 +67,66 @@ func TestVersionFlagNamesTheBundle(t *testing.T) {
 
 	code, _, stderr = bundleCmd("-out", out, "-version", "2.3")
 	require.Equal(t, 1, code)
-	require.Equal(t, "bundle: -version \"2.3\": expected a semantic version X.Y.Z\n", stderr)
+	require.Equal(t, "bundle: -version: expected a semantic version such as 1.2.0, 1.0.0-rc.1 or 2.0.0+build.5, got \"2.3\"\n", stderr)
+
+	long := "1.0.0-" + strings.Repeat("a", 60)
+	code, _, stderr = bundleCmd("-out", out, "-version", long)
+	require.Equal(t, 1, code)
+	require.Equal(t, "bundle: -version: expected at most 63 characters (it is a Kubernetes label value), got 66\n", stderr,
+		"the reason the version is refused, not a generic one")
+}
+
+func TestPreReleaseAndBuildVersionsNameTheirDirectory(t *testing.T) {
+	out := t.TempDir()
+	for _, v := range []string{"1.0.0-rc.1", "2.0.0+build.5", "3.1.4-beta.2+exp.sha.5114f85"} {
+		code, stdout, stderr := bundleCmd("-out", out, "-spec", examples.GatewayFile(), "-version", v)
+		require.Equal(t, 0, code, stderr)
+		require.Contains(t, stdout, "written to "+filepath.Join(out, "inference-gateway", v))
+		require.Contains(t, tree(t, out)["inference-gateway/"+v+"/manifest.json"], `"version": "`+v+`"`)
+	}
+}
+
+func TestAPanicIsOneLineAndExitCodeOne(t *testing.T) {
+	defer func(b func(model.Spec, ...targets.Target) (*bundle.Bundle, error)) { build = b }(build)
+	build = func(model.Spec, ...targets.Target) (*bundle.Bundle, error) {
+		var s []int
+		_ = s[3] // a bug
+		return nil, nil
+	}
+	code, stdout, stderr := bundleCmd("-check")
+	require.Equal(t, 1, code)
+	require.Empty(t, stdout)
+	require.Equal(t, "bundle: internal error: runtime error: index out of range [3] with length 0\n", stderr)
+}
+
+// Two services in one spec: every path is written once, with no empty
+// directory left by a failure and no path listed twice.
+func TestASpecOfManyServicesWritesEveryFileOnce(t *testing.T) {
+	dir := t.TempDir()
+	specFile := filepath.Join(dir, "pair.yaml")
+	gw, err := os.ReadFile(examples.GatewayFile())
+	require.NoError(t, err)
+	_, svc, ok := strings.Cut(string(gw), "services:\n")
+	require.True(t, ok)
+	second := strings.NewReplacer("name: inference-gateway", "name: second-gateway", "title: Inference gateway", "title: Second gateway").Replace(svc)
+	require.NoError(t, os.WriteFile(specFile, []byte("name: pair\nversion: 1.0.0\nservices:\n"+svc+second), 0o644))
+
+	out := filepath.Join(dir, "dist")
+	code, stdout, stderr := bundleCmd("-out", out, "-spec", specFile)
+	require.Equal(t, 0, code, stderr)
+	files := tree(t, out)
+	require.Contains(t, files, "pair/1.0.0/runbooks/inference-gateway/slo-metric-absent.md")
+	require.Contains(t, files, "pair/1.0.0/runbooks/second-gateway/slo-metric-absent.md")
+	require.Equal(t, len(files)+1, strings.Count(stdout, "\n"), "the summary lists every file once")
+
+	code, stdout, stderr = bundleCmd("-check", "-spec", specFile)
+	require.Equal(t, 0, code, stderr)
+	listed := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n")[1:] {
+		path := strings.Fields(line)[0]
+		require.False(t, listed[path], "%s listed twice", path)
+		listed[path] = true
+	}
 }
 
 func TestCheckAndJSONWriteNothing(t *testing.T) {
@@ -185,4 +247,46 @@ func TestDiffExitCodes(t *testing.T) {
 	require.Contains(t, stderr, "two bundle directories")
 	code, _, _ = bundleCmd("-diff", oldOut, newOut)
 	require.Equal(t, 1, code, "directories that are not bundles")
+}
+
+// Specs that used to panic or write outside -out: a service without SLOs
+// builds; one without metrics, or titled to climb out of dashboards/, is
+// refused at its line.
+func TestSpecsThatUsedToPanicOrEscape(t *testing.T) {
+	good, err := os.ReadFile("../../spec/testdata/minimal.good.yaml")
+	require.NoError(t, err)
+	noSLOs, _, _ := strings.Cut(string(good), "    slos:\n")
+	dir := t.TempDir()
+	for _, tc := range []struct{ name, spec, want string }{
+		{"no SLOs", noSLOs, ""},
+		{"no metrics", "name: shop\nversion: 1.0.0\nservices:\n  - name: shop\n    runbookBaseURL: https://r.example.com\n    grafanaURL: https://g.example.com\n",
+			":4:5: services[0].metrics: expected at least one metric"},
+		{"escaping title", strings.Replace(noSLOs, "  - name: shop\n", "  - name: shop\n    title: ../../../../escaped\n", 1),
+			":5:12: services[0].title: the title names the dashboard's folder"},
+		{"absolute title", strings.Replace(noSLOs, "  - name: shop\n", "  - name: shop\n    title: /tmp/escaped\n", 1),
+			":5:12: services[0].title: the title names the dashboard's folder"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			require.NoError(t, os.WriteFile(path, []byte(tc.spec), 0o644))
+			root := t.TempDir()
+			out := filepath.Join(root, "dist")
+			code, _, stderr := bundleCmd("-out", out, "-spec", path)
+			if tc.want == "" {
+				require.Equal(t, 0, code, stderr)
+				require.Contains(t, tree(t, out), "shop/2.1.0/dashboards/shop/shop-service.json")
+				return
+			}
+			require.Equal(t, 1, code)
+			require.True(t, strings.HasPrefix(stderr, "bundle: "+path+tc.want), stderr)
+			requireEmpty(t, root)
+		})
+	}
+}
+
+func requireEmpty(t *testing.T, dir string) {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	require.Empty(t, entries)
 }

@@ -1,0 +1,53 @@
+package model_test
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+func TestRecordedSeriesAreSelectedByServiceAndSLO(t *testing.T) {
+	require.Equal(t, `slo:objective:ratio{service="shop",slo="availability"}`, model.RecordedSelector(model.ObjectiveRecord, "shop", "availability"))
+	expr, err := model.ParseExpr(model.RecordedSelector(model.BurnRateRecord(model.Duration(3600e9)), "shop", "latency_p95"))
+	require.NoError(t, err)
+	require.Equal(t, `slo:burn_rate:ratio_rate1h{service="shop",slo="latency_p95"}`, expr.String())
+}
+
+func TestBundlePathsReadBackAsTheirParts(t *testing.T) {
+	svc, id, ok := model.RunbookOf(model.RunbookFile("shop", model.AbsentAlert))
+	require.True(t, ok)
+	require.Equal(t, []string{"shop", model.AbsentAlert}, []string{svc, id})
+	for _, p := range []string{"runbooks/x.md", "runbooks/a/b/c.md", "rules/shop.rules.yaml", "runbooks/shop/x.txt"} {
+		_, _, ok := model.RunbookOf(p)
+		require.False(t, ok, p)
+	}
+	folder, uid, ok := model.DashboardOf(model.DashboardFile("Inference gateway", model.DashboardUID("gw")))
+	require.True(t, ok)
+	require.Equal(t, []string{"Inference gateway", "gw-service"}, []string{folder, uid})
+	_, _, ok = model.DashboardOf(model.DashboardProviderFile)
+	require.False(t, ok)
+	require.True(t, model.IsRuleFile(model.RuleFile("shop")))
+	require.False(t, model.IsRuleFile(model.RuleTestFile("shop")))
+	require.True(t, model.IsAlertmanagerFile(model.AlertmanagerDemoFile))
+}
+
+// The runbook_url of an alert ends in the name of its runbook file: the
+// service's runbookBaseURL publishes its directory of runbooks.
+func TestRunbookURLsEndInTheRunbookFileName(t *testing.T) {
+	svc := model.Service{Name: "shop", RunbookBaseURL: "https://runbooks.example.com/shop/"}
+	require.Equal(t, "https://runbooks.example.com/shop/availability-fast-burn.md", svc.RunbookURL("availability-fast-burn"))
+	require.Equal(t, "runbooks/shop/availability-fast-burn.md", model.RunbookFile("shop", "availability-fast-burn"))
+}
+
+func TestVersionsAreSemanticAndFitALabel(t *testing.T) {
+	for _, v := range []string{"1.0.0", "1.0.0-rc.1", "2.0.0+build.5", "1.0.0-0.3.7", "1.0.0-x-y-z.--"} {
+		require.NoError(t, model.CheckVersion(v), v)
+	}
+	for _, v := range []string{"", "1", "1.0", "v1.0.0", "1.0.0-", "1.0.0-01", "1.0.0+", "01.1.1", "1.0.0/..", "1.0.0 "} {
+		require.ErrorContains(t, model.CheckVersion(v), "expected a semantic version", v)
+	}
+	require.ErrorContains(t, model.CheckVersion("1.0.0-abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"), "at most 63 characters")
+	require.Equal(t, "2.0.0_build.5", model.KubernetesLabelValue("2.0.0+build.5"))
+}
