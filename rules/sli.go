@@ -20,7 +20,9 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 		b.record(model.TotalEventsRecord(tile), o, total),
 	}
 	for _, w := range b.svc.Windows(o) {
-		rs = append(rs, b.windowRules(o, b.svc.WindowTile(w), w)...)
+		if w != o.Period { // the period group records the period's window
+			rs = append(rs, b.windowRules(o, b.svc.WindowTile(w), w)...)
+		}
 	}
 	if o.Alerting == model.BudgetAlerting {
 		rs = append(rs, b.badCounts(o)...)
@@ -53,8 +55,9 @@ func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total strin
 const bridge = model.Duration(2 * time.Minute)
 
 // counted is the number of events the counters of sel saw in the tile that
-// ends now: per series, the latest sample minus the latest sample before the
-// previous evaluation, summed. Consecutive tiles therefore meet exactly,
+// ends now: per series, the latest sample in the tile minus the latest
+// sample before it, summed. Range selectors skip staleness markers, so a
+// failed scrape at the end of a tile hides none of the tile's samples. Consecutive tiles therefore meet exactly,
 // whatever the scrape and evaluation intervals, with no extrapolation
 // (increase() over the tile drops the delta between the last sample of one
 // tile and the first of the next, and scales the rest). Per series:
@@ -69,7 +72,7 @@ const bridge = model.Duration(2 * time.Minute)
 //     is back; its first tile then counts every event since its last sample
 //     if that is within the bridge.
 func counted(sel string, tile model.Duration) string {
-	return fmt.Sprintf(`sum((%[1]s - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s < %[1]s offset %[3]s)`, sel, bridge, tile)
+	return fmt.Sprintf(`sum((last_over_time(%[1]s[%[3]s]) - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s < %[1]s offset %[3]s)`, sel, bridge, tile)
 }
 
 // ratio divides summed bad tiles by summed total tiles over w. A window with
