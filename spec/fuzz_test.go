@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"strings"
 	"testing"
 
 	"github.com/tensorwasm/obsbundle/bundle"
@@ -22,8 +23,18 @@ import (
 //	go test -run '^$' -fuzz FuzzLoadAndBuild -fuzztime 5m -parallel 1 ./spec/
 //
 // Crashing inputs land in testdata/fuzz/FuzzLoadAndBuild and replay as
-// part of the ordinary `go test ./spec/`.
+// part of the ordinary `go test ./spec/` (testdata/fuzz/NOTES.md says what
+// each one found).
+//
+// To keep searching while a known panic is unfixed, name functions on its
+// stack in FUZZ_KNOWN_PANICS (comma-separated, e.g.
+// "dashboards.anchor,bundle.panelLinks"): panics through them are skipped,
+// and only then. Without it every panic fails.
 func FuzzLoadAndBuild(f *testing.F) {
+	var known []string
+	if k := os.Getenv("FUZZ_KNOWN_PANICS"); k != "" {
+		known = strings.Split(k, ",")
+	}
 	var seeds []string
 	for _, pattern := range []string{"../examples/*.yaml", "../examples/import/*.yaml", "testdata/*.yaml"} {
 		files, err := filepath.Glob(pattern)
@@ -51,7 +62,12 @@ func FuzzLoadAndBuild(f *testing.F) {
 			return // refused with an error: fine
 		}
 		_, err = call(func() (*bundle.Bundle, error) { return bundle.Build(s) })
-		if _, ok := err.(panicked); ok {
+		if p, ok := err.(panicked); ok {
+			for _, k := range known {
+				if strings.Contains(string(p.stack), k+"(") {
+					t.Skipf("known panic in %s", k)
+				}
+			}
 			t.Fatalf("bundle.Build panicked on a spec that loaded and validated: %v\ninput:\n%s", err, data)
 		}
 		// Build may refuse a valid spec with an error; that is a finding of
