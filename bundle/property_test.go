@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -33,11 +34,15 @@ import (
 //
 //	go test -run TestPropertiesOfGeneratedSpecs -timeout 2h ./bundle/ -args -specs 500 -seed 7
 //
-// -replay-every N replays an outage on every Nth spec (0: none).
+// -replay-every N replays an outage on every Nth spec (0: none); -shrink=false
+// reports failing specs whole, which is faster when most fail; -only 3,17
+// checks just those specs of the seed, to reproduce a reported failure.
 var (
 	propSpecs  = flag.Int("specs", 20, "how many random specs the property test generates")
 	propSeed   = flag.Uint64("seed", 1, "the property test's seed")
 	propReplay = flag.Int("replay-every", 10, "replay a full outage with the engine on every Nth spec (0: never)")
+	propOnly   = flag.String("only", "", "check only these spec indices (comma-separated), to reproduce a failure")
+	propShrink = flag.Bool("shrink", true, "reduce each failing spec to a smaller one that fails the same way")
 )
 
 // failure is one property that did not hold for one spec.
@@ -51,7 +56,8 @@ type failure struct {
 
 // TestPropertiesOfGeneratedSpecs generates random valid specs and checks,
 // for each: the YAML of the spec loads back as the same spec; bundle.Build
-// succeeds without panicking; every file path is unique; the bundle writes;
+// succeeds without panicking; every file path is unique; no two recording
+// rules of a service write the same series; the bundle writes;
 // Debian's `promtool check rules` and `promtool test rules` pass on the
 // written rules and tests; and, on every tenth spec, an engine replay of a
 // full outage from clean history fires every page tier at its analytic
@@ -72,7 +78,16 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 	var failures []failure
 	held, unchecked := map[string]int{}, map[string]int{}
 	replayed := 0
+	only := map[int]bool{}
+	for _, f := range strings.Split(*propOnly, ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
+			only[n] = true
+		}
+	}
 	for i := range *propSpecs {
+		if len(only) > 0 && !only[i] {
+			continue
+		}
 		g, err := generate(*propSeed, i)
 		if err != nil {
 			failures = append(failures, failure{index: i, property: "generate", err: err.Error()})
@@ -85,6 +100,7 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 			{"yaml round trip", roundTrip},
 			{"build", build},
 			{"unique paths", uniquePaths},
+			{"recorded once", recordedOnce},
 			{"write", write(t)},
 		}
 		if promtool != "" {
@@ -392,6 +408,9 @@ var sigNoise = regexp.MustCompile(`"[^"]*"|[0-9][0-9a-z.]*|[A-Z][A-Za-z0-9]+|\[[
 // shrink removes services, SLOs, tiers, alerts and metrics from s one at a
 // time while the spec stays valid and check still fails the same way.
 func shrink(s model.Spec, check func(model.Spec) error, err error) model.Spec {
+	if !*propShrink {
+		return s
+	}
 	want := signature(err, s)
 	still := func(c model.Spec) bool {
 		if c.Validate() != nil {
