@@ -41,7 +41,11 @@ import (
 // the model exactly, so where the tiles are not exact the model says
 // precisely which events were lost, and why.
 //
-// Findings (December 2026), with 1m evaluations, exact everywhere else:
+// Findings (December 2026). Exact, to the event, for minute-aligned bursts,
+// jitter, new series and restarts between a tile's last scrape and the
+// next one, at both intervals and both scrapes; at 10s evaluations, also
+// for failed scrapes, targets gone and restarts inside a tile. At 1m
+// evaluations (tiles holding several scrapes), events are lost:
 //   - a staleness marker that is the last sample before an evaluation (a
 //     failed scrape, a target going down) hides that tile's earlier samples,
 //     and the next tile starts from them: their events are lost. Reading the
@@ -49,6 +53,11 @@ import (
 //     test logs what that tile would count);
 //   - a restart after a scrape inside a tile: the tile sees only its ends,
 //     so what the old process counted inside the tile is lost.
+//
+// A counter that restarts and passes its old value before the next scrape
+// shows no decrease in any sample: no counter-based rule can see the
+// restart (Prometheus' increase() takes it for an increase too). The test
+// asserts that exactly the old process' count is lost there.
 //
 // Run: go test -run TestEventTilesAreExact -v ./rules/
 
