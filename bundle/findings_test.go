@@ -65,6 +65,12 @@ func TestMinimalSpecsTheGeneratorMustHandle(t *testing.T) {
 			o.SLI = model.SLI{Latency: &model.Latency{Metric: "http_request_duration_seconds", Threshold: 0.5}}
 			o.Tiers[0].Long, o.Tiers[0].Short, o.Tiers[0].Factor, o.Tiers[0].For = dur("2m"), dur("1m"), 6, dur("5m")
 		}},
+		{"a budget tier of 13m52s and 1m4s windows, for 4m48s, at a 16s evaluation interval", func(s *model.Spec) {
+			s.Services[0].EvaluationInterval = dur("16s")
+			o := slo(s)
+			o.Alerting, o.Objective = model.BudgetAlerting, 0.9999
+			o.Tiers[0].Long, o.Tiers[0].Short, o.Tiers[0].Factor, o.Tiers[0].For = dur("13m52s"), dur("1m4s"), 2.2, dur("4m48s")
+		}},
 		{"minEvents 10", func(s *model.Spec) { slo(s).MinEvents = 10 }},
 		{"a tier with for: 1h", func(s *model.Spec) { slo(s).Tiers[0].For = dur("1h") }},
 		{"an error-ratio alert over the whole period", func(s *model.Spec) {
@@ -106,7 +112,7 @@ func recordedOnce(s model.Spec) error {
 				}
 				key := fmt.Sprintf("%s%v", r.Record, r.Labels)
 				if prev, ok := seen[key]; ok {
-					return fmt.Errorf("service %s: %s is recorded by groups %s and %s", s.Services[i].Name, key, prev, g.Name)
+					return fmt.Errorf("service %s, %s in groups %s and %s: one series recorded by two rules", s.Services[i].Name, key, prev, g.Name)
 				}
 				seen[key] = g.Name
 			}

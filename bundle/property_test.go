@@ -43,6 +43,7 @@ var (
 	propReplay = flag.Int("replay-every", 10, "replay a full outage with the engine on every Nth spec (0: never)")
 	propOnly   = flag.String("only", "", "check only these spec indices (comma-separated), to reproduce a failure")
 	propShrink = flag.Bool("shrink", true, "reduce each failing spec to a smaller one that fails the same way")
+	shrinkTime = flag.Duration("shrink-time", 3*time.Second, "how long to try reducing each failing spec")
 )
 
 // failure is one property that did not hold for one spec.
@@ -419,7 +420,7 @@ func shrink(s model.Spec, check func(model.Spec) error, err error) model.Spec {
 		e := check(c)
 		return e != nil && signature(e, c) == want
 	}
-	deadline := time.Now().Add(3 * time.Second)
+	deadline := time.Now().Add(*shrinkTime)
 	for budget := 200; budget > 0 && time.Now().Before(deadline); {
 		smaller := false
 		for _, c := range candidates(s) {
