@@ -256,7 +256,7 @@ func uniquePaths(s model.Spec) error {
 		seen[f.Path] = true
 	}
 	if len(dups) > 0 {
-		return fmt.Errorf("%d paths appear more than once: %v", len(dups), dups)
+		return fmt.Errorf("%v: %d paths given more than once", dups, len(dups))
 	}
 	return nil
 }
