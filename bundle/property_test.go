@@ -79,6 +79,7 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 	var failures []failure
 	held, unchecked := map[string]int{}, map[string]int{}
 	replayed := 0
+	var stats replayStats
 	only := map[int]bool{}
 	for _, f := range strings.Split(*propOnly, ",") {
 		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil {
@@ -129,7 +130,7 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 		}
 		if *propReplay > 0 && i%*propReplay == 0 {
 			replayed++
-			fs := replayOutages(t, g)
+			fs := replayOutages(t, g, &stats)
 			for _, f := range fs {
 				f.index = i
 				failures = append(failures, f)
@@ -141,6 +142,8 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 	}
 	t.Logf("%d specs (seed %d) in %s; held: %v; not checked (no bundle): %v; %d outage replays",
 		*propSpecs, *propSeed, time.Since(start).Round(time.Millisecond), held, unchecked, replayed)
+	t.Logf("outage replays: %d page tiers, %d fired (largest gap to the analytic time %s, at most one evaluation interval allowed), %d never fire by the analysis",
+		stats.tiers, stats.fired, stats.worst, stats.never)
 	if len(failures) == 0 {
 		return
 	}
@@ -498,7 +501,13 @@ func candidates(s model.Spec) []model.Spec {
 // clean history with the engine, and checks each page tier fires at its
 // analytic time, within one evaluation interval (or never, if the analysis
 // says so).
-func replayOutages(t *testing.T, g specgen.Generated) []failure {
+// replayStats sums up what the outage replays checked.
+type replayStats struct {
+	tiers, fired, never int
+	worst               time.Duration
+}
+
+func replayOutages(t *testing.T, g specgen.Generated, stats *replayStats) []failure {
 	var out []failure
 	for i := range g.Spec.Services {
 		svc := &g.Spec.Services[i]
@@ -512,7 +521,7 @@ func replayOutages(t *testing.T, g specgen.Generated) []failure {
 			if len(pages) == 0 {
 				continue
 			}
-			if err := replayOutage(t, g.Spec.Version, svc, o, pages, g.Witnesses[i][j]); err != nil {
+			if err := replayOutage(t, g.Spec.Version, svc, o, pages, g.Witnesses[i][j], stats); err != nil {
 				one := g.Spec
 				s := *svc
 				s.SLOs = []model.SLO{o}
@@ -530,7 +539,7 @@ const perScrape = 100
 
 var replayEpoch = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO, pages []model.Tier, w specgen.Witness) (err error) {
+func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO, pages []model.Tier, w specgen.Witness, stats *replayStats) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v\n%s", r, panicSite(debug.Stack()))
@@ -601,6 +610,14 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 	for _, tr := range pages {
 		want, ok := analyticFiring(svc, o, tr, history)
 		got, fired := firstFiring(ev, model.AlertName(tr.Alert), o.Name, tr.Name)
+		stats.tiers++
+		if !ok {
+			stats.never++
+		}
+		if ok && fired {
+			stats.fired++
+			stats.worst = max(stats.worst, absDuration(got.Sub(t0)-want))
+		}
 		switch {
 		case !ok && fired:
 			errs = append(errs, fmt.Sprintf("tier %s (%s, %sx, long %s, short %s, for %s): fired %s into the outage; the analysis says never",
