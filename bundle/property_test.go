@@ -38,12 +38,12 @@ import (
 // reports failing specs whole, which is faster when most fail; -only 3,17
 // checks just those specs of the seed, to reproduce a reported failure.
 var (
-	propSpecs  = flag.Int("specs", 20, "how many random specs the property test generates")
+	propSpecs  = flag.Int("specs", 16, "how many random specs the property test generates")
 	propSeed   = flag.Uint64("seed", 1, "the property test's seed")
 	propReplay = flag.Int("replay-every", 10, "replay a full outage with the engine on every Nth spec (0: never)")
 	propOnly   = flag.String("only", "", "check only these spec indices (comma-separated), to reproduce a failure")
 	propShrink = flag.Bool("shrink", true, "reduce each failing spec to a smaller one that fails the same way")
-	shrinkTime = flag.Duration("shrink-time", 3*time.Second, "how long to try reducing each failing spec")
+	shrinkTime = flag.Duration("shrink-time", 2*time.Second, "how long to try reducing each failing spec")
 )
 
 // failure is one property that did not hold for one spec.
