@@ -48,7 +48,6 @@ func TestMinimalSpecsTheGeneratorMustHandle(t *testing.T) {
 		edit func(*model.Spec)
 	}{
 		{"a service without SLOs", func(s *model.Spec) { s.Services[0].SLOs = nil }},
-		{"a service without metrics or SLOs", func(s *model.Spec) { s.Services[0].Metrics, s.Services[0].SLOs = nil, nil }},
 		{"two services with the same SLO and tier", func(s *model.Spec) {
 			other := s.Services[0]
 			other.Name, other.Selector = "cart", map[string]string{"job": "cart"}

@@ -110,7 +110,7 @@ func (g *gen) service(i int) (model.Service, []Witness) {
 	}
 	svc := model.Service{
 		Name:               name,
-		Title:              g.pick("", "", "Shop", "Payments & Billing", `Edge "proxy"`, "API v2", "Ünïcode service", strings.ToUpper(name)),
+		Title:              g.pick("", "", "Shop", "Payments & Billing", "Edge 'proxy'", "API v2", "Ünïcode service", strings.ToUpper(name)),
 		Description:        g.pick("", "A service.", `It says "hi" \o/`),
 		Selector:           map[string]string{"job": g.pick(append([]string{name}, weird...)...)},
 		EvaluationInterval: model.Duration(interval),
