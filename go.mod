@@ -2,8 +2,6 @@ module github.com/tensorwasm/obsbundle
 
 go 1.26.8
 
-replace github.com/prometheus/client_golang/exp => github.com/prometheus/client_golang/exp v0.0.0-20260108101519-fb0838f53562
-
 require (
 	github.com/compose-spec/compose-go/v2 v2.9.0
 	github.com/grafana/dskit v0.0.0-20260703122047-de1ec7541c44
