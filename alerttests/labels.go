@@ -5,6 +5,7 @@ import (
 	"regexp/syntax"
 	"strconv"
 	"strings"
+	"sync"
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
@@ -16,6 +17,9 @@ import (
 // selectorMatchers parses a selector the rules package generated, so the
 // input series are checked against exactly what the rules query.
 func selectorMatchers(sel string) ([]*labels.Matcher, error) {
+	if ms, ok := parsedSelectors.Load(sel); ok {
+		return ms.([]*labels.Matcher), nil
+	}
 	e, err := model.ParseExpr(sel)
 	if err != nil {
 		return nil, fmt.Errorf("selector %s: %w", sel, err)
@@ -24,8 +28,13 @@ func selectorMatchers(sel string) ([]*labels.Matcher, error) {
 	if !ok {
 		return nil, fmt.Errorf("selector %s is a %T, not a series selector", sel, e)
 	}
+	parsedSelectors.Store(sel, vs.LabelMatchers)
 	return vs.LabelMatchers, nil
 }
+
+// parsedSelectors caches selectorMatchers: a service's few selectors are
+// checked against many series.
+var parsedSelectors sync.Map
 
 // concrete turns a selector into one series it selects. Each label's value
 // is chosen among candidates (equality values, strings generated from the

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
 	"text/template"
 
 	"github.com/prometheus/common/helpers/templates"
@@ -68,12 +69,23 @@ var templateFuncs = template.FuncMap{
 	"title":   strings.Title, //nolint:staticcheck // Prometheus' templates offer the same deprecated function.
 }
 
+// parsedTemplates caches annotation templates by text; most annotations
+// are the same few texts.
+var parsedTemplates sync.Map
+
 // expand expands one annotation as a Prometheus alerting rule does for an
 // alert with these labels and value.
 func expand(name, text string, lbls map[string]string, value float64) (string, error) {
-	tmpl, err := template.New("__alert_" + name).Funcs(templateFuncs).Option("missingkey=zero").Parse(templateHeader + text)
-	if err != nil {
-		return "", fmt.Errorf("annotation template of %s: %w", name, err)
+	var tmpl *template.Template
+	if t, ok := parsedTemplates.Load(text); ok {
+		tmpl = t.(*template.Template)
+	} else {
+		var err error
+		tmpl, err = template.New("__alert").Funcs(templateFuncs).Option("missingkey=zero").Parse(templateHeader + text)
+		if err != nil {
+			return "", fmt.Errorf("annotation template of %s: %w", name, err)
+		}
+		parsedTemplates.Store(text, tmpl)
 	}
 	var b strings.Builder
 	if err := tmpl.Execute(&b, templateData{Labels: lbls, ExternalLabels: map[string]string{}, Value: value}); err != nil {

@@ -28,8 +28,9 @@ func Parse(content []byte) (*rulefmt.RuleGroups, error) {
 	return groups, errors.Join(errs...)
 }
 
-// File builds and renders one service's rule file, then parses it back as
-// Prometheus would; the groups returned are what Prometheus will load.
+// File builds and renders one service's rule file. It does not load the
+// file back: generation is a pure function of the model, and the tests
+// parse every generated file with Prometheus' loader (Parse) and promtool.
 func File(svc *model.Service, bundleVersion string) ([]byte, *rulefmt.RuleGroups, error) {
 	groups, err := Build(svc, bundleVersion)
 	if err != nil {
@@ -37,11 +38,7 @@ func File(svc *model.Service, bundleVersion string) ([]byte, *rulefmt.RuleGroups
 	}
 	out, err := Render(groups)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, fmt.Errorf("%s: %w", model.RuleFile(svc.Name), err)
 	}
-	parsed, err := Parse(out)
-	if err != nil {
-		return nil, nil, fmt.Errorf("%s: generated rules do not pass rulefmt: %w", model.RuleFile(svc.Name), err)
-	}
-	return out, parsed, nil
+	return out, &groups, nil
 }
