@@ -19,7 +19,7 @@ package alerttests
 import (
 	"fmt"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
 	"github.com/tensorwasm/obsbundle/model"

@@ -8,9 +8,9 @@ import (
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 	"github.com/stretchr/testify/require"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"gopkg.in/yaml.v3"
 
 	"github.com/tensorwasm/obsbundle/catalog"

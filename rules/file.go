@@ -1,14 +1,9 @@
 package rules
 
 import (
-	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 
-	prommodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
 	"github.com/tensorwasm/obsbundle/model"
@@ -19,13 +14,11 @@ func Render(groups rulefmt.RuleGroups) ([]byte, error) {
 	return generated.YAML(groups)
 }
 
-// Parse reads a rule file the way Prometheus does: strictly (unknown fields
-// are errors), with every expression and template checked. It wraps
-// rulefmt.Parse, whose signature changes between Prometheus releases.
+// Parse reads a rule file strictly (unknown fields are errors), with every
+// expression checked by Prometheus' parser. Tests load rule files with
+// Prometheus' own loader too, which also checks templates.
 func Parse(content []byte) (*rulefmt.RuleGroups, error) {
-	groups, errs := rulefmt.Parse(content, false, prommodel.UTF8Validation,
-		parser.NewParser(parser.Options{}), slog.New(slog.NewTextHandler(io.Discard, nil)))
-	return groups, errors.Join(errs...)
+	return rulefmt.Parse(content)
 }
 
 // File builds and renders one service's rule file. It does not load the

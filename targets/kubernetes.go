@@ -4,7 +4,7 @@ import (
 	"path"
 	"strings"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
