@@ -67,6 +67,15 @@ func variants(t *testing.T) []variant {
 		svc.SLOs[0].Alerting = model.BudgetAlerting
 		svc.SLOs[0].Objective = 0.9
 	})
+	add("tensor-wasm budget alerting every 10s, for 2h (longer than the fast tier's long window)", catalog.TensorWasm(), func(svc *model.Service) {
+		svc.EvaluationInterval = model.Duration(10 * time.Second)
+		for i := range svc.SLOs {
+			svc.SLOs[i].Alerting = model.BudgetAlerting
+			for j := range svc.SLOs[i].Tiers {
+				svc.SLOs[i].Tiers[j].For = model.Duration(2 * time.Hour)
+			}
+		}
+	})
 	add("gateway every 10s with negative matchers", examples.Gateway(t), func(svc *model.Service) {
 		svc.EvaluationInterval = model.Duration(10 * time.Second)
 		svc.SLOs[0].SLI.Events.Total = `status!="500",method!~"OPTIONS|HEAD"`
