@@ -103,9 +103,12 @@ func fire(o model.SLO, c condition, every time.Duration, rate float64, quiet int
 	}
 	at2, value, err := agree(c, tiles, every, forSteps, n, true)
 	if err != nil {
-		return run{}, err
+		return run{}, fmt.Errorf("with evaluation %d left empty, so that promtool's and Prometheus 3's long windows count the same events: %w", at-int(c.long/every), err)
 	}
 	if at2 != at {
+		// Known limit: a budget tier held (for:) longer than its long window
+		// whose short window is one evaluation needs every tile, the empty
+		// one included.
 		return run{}, fmt.Errorf("leaving evaluation %d empty moves the firing from %d to %d", at-int(c.long/every), at, at2)
 	}
 	return run{tiles: tiles[:at+3], at: at, value: value}, nil
