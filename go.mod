@@ -2,8 +2,6 @@ module github.com/tensorwasm/obsbundle
 
 go 1.26.8
 
-replace github.com/prometheus/client_golang/exp => github.com/prometheus/client_golang/exp v0.0.0-20260108101519-fb0838f53562
-
 require (
 	github.com/compose-spec/compose-go/v2 v2.9.0
 	github.com/grafana/dskit v0.0.0-20260703122047-de1ec7541c44
@@ -16,7 +14,6 @@ require (
 	golang.org/x/sys v0.49.0
 	gopkg.in/yaml.v3 v3.0.1
 	k8s.io/api v0.37.1
-	k8s.io/apimachinery v0.37.1
 	sigs.k8s.io/yaml v1.6.0
 )
 
@@ -164,6 +161,7 @@ require (
 	gopkg.in/inf.v0 v0.9.1 // indirect
 	gopkg.in/telebot.v3 v3.3.8 // indirect
 	gopkg.in/yaml.v2 v2.4.0 // indirect
+	k8s.io/apimachinery v0.37.1 // indirect
 	k8s.io/client-go v0.37.1 // indirect
 	k8s.io/klog/v2 v2.140.0 // indirect
 	k8s.io/kube-openapi v0.0.0-20260721132016-d427ff9ee9ad // indirect

@@ -5,19 +5,21 @@
 // time, and a check that it fires at that time with all its labels and
 // expanded annotations.
 //
-// The expectations are not written by hand: each scenario is first
-// replayed in-process with Prometheus' own engine (package evaluator), and
-// the test file records what it saw. Running the file with promtool then
-// checks the generated rules on a second, independent implementation and
-// Prometheus version. Scenarios are chosen so both agree: promtool 2.42's
-// range selectors are closed on the left, Prometheus 3's open, and every
-// input here yields the same values under both.
+// The expectations are computed from the model, by arithmetic: scenarios
+// hold one sample per evaluation, counters flat and then rising, so every
+// tile, window and ratio the rules record is a simple sum (expect.go).
+// Nothing is evaluated at generation time. Running the file with promtool
+// checks the generated rules against that arithmetic, and the package's
+// tests replay every scenario with Prometheus' own engine as well.
+// Scenarios are chosen so both agree: promtool 2.42's range selectors are
+// closed on the left, Prometheus 3's open, and every input here yields the
+// same alerts under both.
 package alerttests
 
 import (
 	"fmt"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
 	"github.com/tensorwasm/obsbundle/model"
@@ -25,9 +27,13 @@ import (
 
 // testFile is promtool's unit-test file (`promtool test rules`).
 type testFile struct {
-	RuleFiles          []string    `yaml:"rule_files"`
-	EvaluationInterval string      `yaml:"evaluation_interval"`
-	Tests              []testGroup `yaml:"tests"`
+	RuleFiles          []string `yaml:"rule_files"`
+	EvaluationInterval string   `yaml:"evaluation_interval"`
+	// GroupEvalOrder pins the order promtool evaluates groups in (file
+	// order); without it the order is random, and an SLO's alerts would
+	// read its period group's results of this evaluation or the last.
+	GroupEvalOrder []string    `yaml:"group_eval_order"`
+	Tests          []testGroup `yaml:"tests"`
 }
 
 // testGroup is one test: input series and the alerts expected from them.
@@ -67,11 +73,14 @@ func File(svc *model.Service, groups rulefmt.RuleGroups, ruleFile string) ([]byt
 	}
 	tf := testFile{RuleFiles: []string{ruleFile}, EvaluationInterval: svc.EvaluationInterval.String()}
 	for _, g := range groups.Groups {
+		tf.GroupEvalOrder = append(tf.GroupEvalOrder, g.Name)
+	}
+	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
 			if r.Alert == "" {
 				continue
 			}
-			tg, err := p.test(groups, r)
+			tg, err := p.test(r)
 			if err != nil {
 				return nil, fmt.Errorf("service %s, group %s, alert %s: %w", svc.Name, g.Name, r.Alert, err)
 			}
@@ -82,25 +91,22 @@ func File(svc *model.Service, groups rulefmt.RuleGroups, ruleFile string) ([]byt
 }
 
 // test builds the test group of one alerting rule.
-func (p *planner) test(groups rulefmt.RuleGroups, r rulefmt.Rule) (testGroup, error) {
+func (p *planner) test(r rulefmt.Rule) (testGroup, error) {
 	sc, err := p.scenario(r)
 	if err != nil {
 		return testGroup{}, err
 	}
-	exp, err := expect(groups, r, sc.input, p.svc.EvaluationInterval.Std())
-	if err != nil {
-		return testGroup{}, err
-	}
+	every := p.svc.EvaluationInterval.Std()
 	tg := testGroup{
 		Name:     sc.name,
-		Interval: model.Duration(scrape).String(),
+		Interval: model.Duration(sc.spacing).String(),
 		AlertRuleTest: []alertTestCase{
-			{EvalTime: model.Duration(exp.before).String(), Alertname: r.Alert, ExpAlerts: []expAlert{}},
-			{EvalTime: model.Duration(exp.at).String(), Alertname: r.Alert, ExpAlerts: exp.alerts},
+			{EvalTime: model.Duration(sc.at - every).String(), Alertname: r.Alert, ExpAlerts: []expAlert{}},
+			{EvalTime: model.Duration(sc.at).String(), Alertname: r.Alert, ExpAlerts: sc.alerts},
 		},
 	}
 	for _, s := range sc.input {
-		tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesString(s.series), Values: s.values})
+		tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesString(s.series), Values: valuesString(s.values)})
 	}
 	return tg, nil
 }

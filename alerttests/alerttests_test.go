@@ -172,25 +172,39 @@ func TestFileIsDeterministic(t *testing.T) {
 	}
 }
 
-// TestAlertThatNeverFiresIsAnError: a rule the scenario cannot trip must
-// fail generation, naming the alert, rather than yield a vacuous test.
-func TestAlertThatNeverFiresIsAnError(t *testing.T) {
+// TestLargeMinEventsStillFires: the scenario's traffic follows minEvents,
+// so even a guard of a billion events gets a test that fires.
+func TestLargeMinEventsStillFires(t *testing.T) {
 	s := catalog.TensorWasm()
 	svc := &s.Services[0]
-	svc.SLOs[0].MinEvents = 1e9 // far more events than an hour of scenario holds
-	_, err := file(t, svc)
-	require.ErrorContains(t, err, "AvailabilityFastBurn")
-	require.ErrorContains(t, err, "never fired")
+	svc.SLOs[0].MinEvents = 1e9
+	require.NoError(t, s.Validate())
+	data := generate(t, svc)
+	out, err := runPromtool(t, writeBoth(t, svc, data))
+	require.NoError(t, err, "promtool test rules:\n%s\n%s", out, data)
 }
 
-// TestUnsatisfiableMatchersAreAnError: the value generated for a regex
-// matcher is checked against every matcher of the selector.
-func TestUnsatisfiableMatchersAreAnError(t *testing.T) {
+// TestNegativeMatchersGetSatisfyingValues: with total `status!="500"` and
+// bad `status=~"5.."`, the bad series must avoid "500".
+func TestNegativeMatchersGetSatisfyingValues(t *testing.T) {
 	gw := examples.Gateway(t)
 	svc := &gw.Services[0]
 	svc.SLOs[0].SLI.Events.Total = `status!="500"`
+	require.NoError(t, gw.Validate())
+	data := generate(t, svc)
+	require.Contains(t, string(data), `status="511"`)
+	out, err := runPromtool(t, writeBoth(t, svc, data))
+	require.NoError(t, err, "promtool test rules:\n%s\n%s", out, data)
+}
+
+// TestUnsatisfiableMatchersAreAnError: a selector no series can satisfy
+// fails generation rather than yield a test that proves nothing.
+func TestUnsatisfiableMatchersAreAnError(t *testing.T) {
+	gw := examples.Gateway(t)
+	svc := &gw.Services[0]
+	svc.SLOs[0].SLI.Events.Total = `status=~"4.."`
 	_, err := file(t, svc)
-	require.ErrorContains(t, err, "does not match")
+	require.ErrorContains(t, err, "no value satisfies")
 }
 
 // TestRegexMatchersGetMatchingValues: a service whose SLI selects with

@@ -1,185 +1,314 @@
 package alerttests
 
 import (
-	"context"
 	"fmt"
-	"sort"
 	"time"
 
-	prommodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
-	"github.com/prometheus/prometheus/promql/parser"
-
-	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/model"
 )
 
-// epoch is where promtool's unit tests start time: the first input sample
-// and the first evaluation are at the Unix epoch.
-var epoch = time.Unix(0, 0).UTC()
+// This file predicts, by arithmetic on the model, what the rules of one
+// SLO record at every evaluation of a scenario and when an alert fires.
+// The rules (package rules) compute, at each evaluation k, one tile per
+// series: the counter's increase since evaluation k-1 (its whole value at
+// the first); every window is a sum of tiles; ratios divide sums. Test
+// inputs hold one sample per evaluation, so a tile is the difference of
+// two consecutive samples.
+//
+// Two evaluation regimes are predicted, and a scenario is only used when
+// both agree on the alert's first firing and its value:
+//   - promtool 2.42, which runs the test file: range selectors closed on
+//     the left ([t-w, t]), every group evaluated at every evaluation
+//     interval in file order (group_eval_order), so a fast group reads the
+//     period group's results of the previous evaluation;
+//   - Prometheus 3's engine as package evaluator replays the same file in
+//     the tests: ranges open on the left ((t-w, t]), each rule after the
+//     rules it reads at the same timestamp.
 
-const (
-	// scrape is the spacing of input samples (the test group's interval).
-	scrape = 15 * time.Second
-	// horizon bounds how long a scenario is replayed; every alert must
-	// fire within it.
-	horizon = time.Hour
-	// quiet is how long the inputs stay flat before traffic starts (the 40
-	// zero samples of `rising`).
-	quiet = 40 * scrape
+// regime is one way of evaluating the rules.
+type regime struct {
+	// closed: range selectors include their left end.
+	closed bool
+	// lag: the alerts read the period group's results one evaluation old.
+	lag bool
+}
+
+var (
+	promtool = regime{closed: true, lag: true}
+	engine   = regime{closed: false, lag: false}
 )
 
-// horizonFor is how long to replay a rule's scenario: until a few
-// evaluations after it can first fire. Replaying less keeps the bundle
-// quick to build; alerts that stay firing re-expand their templates at
-// every step.
-func horizonFor(r rulefmt.Rule) time.Duration {
-	return min(horizon, quiet+time.Duration(r.For)+2*time.Minute)
+// condition is an alerting rule of an SLO, as arithmetic.
+type condition struct {
+	budget bool // a budget tier (else a ratio tier or a threshold)
+	tier   bool // a ratio tier
+	// long and short are the tier's windows; a threshold alert's window
+	// is long.
+	long, short time.Duration
+	// threshold is the error ratio a ratio tier's windows must reach, or
+	// a threshold alert's must exceed.
+	threshold float64
+	factor    float64
+	budgetRat float64
+	minEvents float64
+	period    time.Duration
+	// coarse says which windows the rules sum from the period group's 4m
+	// tiles (model.Service.WindowTile) instead of the fine ones.
+	coarse map[time.Duration]bool
 }
 
-// expectation is what promtool must see for one rule: nothing of that
-// alert name firing at before, exactly alerts at at (offsets from epoch).
-type expectation struct {
-	before, at time.Duration
-	alerts     []expAlert
+// coarseWindows marks the windows of svc that read the 4m tiles.
+func coarseWindows(svc *model.Service, ws ...model.Duration) map[time.Duration]bool {
+	m := map[time.Duration]bool{}
+	for _, w := range ws {
+		m[w.Std()] = svc.WindowTile(w) == model.PeriodTile
+	}
+	return m
 }
 
-// expect replays the scenario in-process with Prometheus' engine and reads
-// the rule's first firing off it, so the expected time, labels and
-// annotations (templates expanded by Prometheus) are never written by hand.
-func expect(groups rulefmt.RuleGroups, r rulefmt.Rule, in []input, every time.Duration) (expectation, error) {
-	events, err := replay(groups, r, in)
-	if err != nil {
-		return expectation{}, err
-	}
-	first, ok := firstFiring(events, r)
-	if !ok {
-		return expectation{}, fmt.Errorf("alert %s %v never fired within %s of its scenario", r.Alert, r.Labels, horizon)
-	}
-	before := first.At.Add(-every)
-	if before.Before(epoch) {
-		return expectation{}, fmt.Errorf("alert %s fires at the first evaluation, so nothing can be checked before it", r.Alert)
-	}
-	if early := firingAt(events, r.Alert, before); len(early) > 0 {
-		return expectation{}, fmt.Errorf("scenario of %s does not isolate it: %s already fires at %s", r.Alert, early[0].Labels, before.Sub(epoch))
-	}
-	now := firingAt(events, r.Alert, first.At)
-	alerts := make([]expAlert, 0, len(now))
-	for _, e := range now {
-		if !e.At.Equal(first.At) {
-			// Only alerts that turned firing at this very step carry
-			// annotations expanded at it.
-			return expectation{}, fmt.Errorf("scenario of %s does not isolate it: %s fires since %s", r.Alert, e.Labels, e.At.Sub(epoch))
+// coarseAny says whether any window of c reads the 4m tiles.
+func (c condition) coarseAny() bool {
+	for _, v := range c.coarse {
+		if v {
+			return true
 		}
-		alerts = append(alerts, toExpAlert(e))
 	}
-	return expectation{before: before.Sub(epoch), at: first.At.Sub(epoch), alerts: alerts}, nil
+	return false
 }
 
-// replay runs, over the scenario's input for the horizon, every rule of
-// the alert's name (promtool checks them all) and what they read.
-func replay(groups rulefmt.RuleGroups, target rulefmt.Rule, in []input) ([]evaluator.Event, error) {
-	feed, err := feedOf(in)
+// tierCondition is the condition of tier t of o.
+func tierCondition(svc *model.Service, o model.SLO, t model.Tier) condition {
+	c := condition{
+		long: t.Long.Std(), short: t.Short.Std(), minEvents: parseDecimal(o.MinEvents),
+		factor: parseDecimal(t.Factor), budgetRat: parseDecimal(o.BudgetRatio()), period: o.Period.Std(),
+	}
+	if o.Alerting != model.BudgetAlerting {
+		c.coarse = coarseWindows(svc, t.Long, t.Short)
+	}
+	if o.Alerting == model.BudgetAlerting {
+		c.budget = true
+	} else {
+		c.tier = true
+		c.threshold = parseDecimal(t.Threshold(o.BudgetRatio()))
+	}
+	return c
+}
+
+// thresholdCondition is the condition of a threshold alert on an SLO's
+// error ratio.
+func thresholdCondition(svc *model.Service, a model.ThresholdAlert) condition {
+	return condition{long: a.ErrorRatio.Window.Std(), threshold: parseDecimal(a.Above), coarse: coarseWindows(svc, a.ErrorRatio.Window)}
+}
+
+// run is a scenario's tiles and the alert's first firing in it.
+type run struct {
+	tiles []float64
+	at    int // evaluation of the first firing
+	value float64
+}
+
+// fire lays out tiles (quiet evaluations without events, then rate events
+// each) and finds when the alert fires in both regimes. For budget tiers a
+// tile is left empty where promtool's closed long window would otherwise
+// count one tile more than Prometheus 3's at the firing, so the value both
+// report (and the annotation shows) is the same.
+func fire(o model.SLO, c condition, every time.Duration, rate float64, quiet int, hold time.Duration) (run, error) {
+	forSteps := steps(hold, every)
+	n := quiet + forSteps + 8
+	tiles := make([]float64, n+3)
+	for k := quiet; k < len(tiles); k++ {
+		tiles[k] = rate
+	}
+	at, _, err := agree(c, tiles, every, forSteps, n, false)
 	if err != nil {
-		return nil, err
+		return run{}, err
 	}
-	ev, err := evaluator.New(evaluator.Needed(groups.Groups, func(r rulefmt.Rule) bool { return r.Alert == target.Alert })...)
-	if err != nil {
-		return nil, err
-	}
-	defer ev.Close()
-	if err := ev.Run(context.Background(), epoch, epoch.Add(horizonFor(target)), scrape, feed); err != nil {
-		return nil, err
-	}
-	return ev.Events, nil
-}
-
-// expanded is one input series as promtool reads it.
-type expanded struct {
-	series labels.Labels
-	values []parser.SequenceValue
-}
-
-// feedOf expands the input with Prometheus' own parser for promtool's
-// series notation, so the in-process replay sees exactly the samples
-// promtool will load: sample i at epoch + i*15s.
-func feedOf(in []input) (evaluator.Feed, error) {
-	p := parser.NewParser(parser.Options{})
-	all := make([]expanded, 0, len(in))
-	for _, s := range in {
-		desc := seriesString(s.series) + " " + s.values
-		lbls, values, err := p.ParseSeriesDesc(desc)
+	gap := at - int(c.long/every)
+	if !c.budget || gap < quiet {
+		_, value, err := agree(c, tiles, every, forSteps, n, true)
 		if err != nil {
-			return nil, fmt.Errorf("input series %s: %w", desc, err)
+			return run{}, err
 		}
-		all = append(all, expanded{lbls, values})
+		return run{tiles: tiles[:at+3], at: at, value: value}, nil
 	}
-	return func(t time.Time, add func(labels.Labels, float64)) {
-		i := int(t.Sub(epoch) / scrape)
-		for _, s := range all {
-			if i < len(s.values) && !s.values[i].Omitted {
-				add(s.series, s.values[i].Value)
-			}
-		}
-	}, nil
+	withGap := append([]float64{}, tiles...)
+	withGap[gap] = 0
+	at2, value, err := agree(c, withGap, every, forSteps, n, true)
+	if err == nil && at2 == at {
+		return run{tiles: withGap[:at+3], at: at, value: value}, nil
+	}
+	// A budget tier held (for:) longer than its long window whose short
+	// window is one evaluation needs every tile, the boundary one included:
+	// no input makes both long windows count the same events. The test
+	// then expects what promtool, which runs it, computes; Prometheus 3
+	// would fire at the same evaluation with a slightly smaller value.
+	_, value, _ = simulate(c, tiles, every, forSteps, n, promtool)
+	return run{tiles: tiles[:at+3], at: at, value: value}, nil
 }
 
-// firstFiring is the first time an alert of rule r fires: same name, and
-// carrying every label the rule sets (the slo label tells apart the
-// SLOMetricAbsent rules of different SLOs).
-func firstFiring(events []evaluator.Event, r rulefmt.Rule) (evaluator.Event, bool) {
-	for _, e := range events {
-		if e.Alert == r.Alert && e.State == evaluator.Firing && hasLabels(e.Labels, r.Labels) {
-			return e, true
-		}
+// agree finds the first firing under both regimes and fails unless they
+// agree on its time (and, if sameValue, its value).
+func agree(c condition, tiles []float64, every time.Duration, forSteps, n int, sameValue bool) (int, float64, error) {
+	a1, v1, ok1 := simulate(c, tiles, every, forSteps, n, promtool)
+	a2, v2, ok2 := simulate(c, tiles, every, forSteps, n, engine)
+	switch {
+	case !ok1 || !ok2:
+		return 0, 0, fmt.Errorf("no firing within %d evaluations (promtool %v, Prometheus 3 %v)", n, ok1, ok2)
+	case c.coarseAny() && !c.budget && a2 == a1-1 && (!sameValue || v1 == v2):
+		// A window of 4m tiles first holds the traffic one evaluation
+		// later under promtool, which reads the period group's tile of the
+		// previous evaluation; the test follows promtool, which runs it.
+	case a1 != a2 || (sameValue && v1 != v2):
+		return 0, 0, fmt.Errorf("promtool fires at evaluation %d with %v, Prometheus 3 at %d with %v", a1, v1, a2, v2)
+	case a1 == 0:
+		return 0, 0, fmt.Errorf("fires at the first evaluation, so nothing can be checked before it")
 	}
-	return evaluator.Event{}, false
+	return a1, v1, nil
 }
 
-func hasLabels(lbls labels.Labels, want map[string]string) bool {
-	for k, v := range want {
-		if lbls.Get(k) != v {
-			return false
-		}
+// window sums the samples of xs (one per evaluation, prefix-summed in p:
+// p[i] is the sum of xs[:i]) that a range of n evaluations ending at k
+// selects, and counts them.
+func window(p []float64, k, n int, closed bool, last int) (sum float64, count int) {
+	lo := k - n + 1
+	if closed {
+		lo = k - n
 	}
-	return true
+	lo = max(lo, 0)
+	hi := min(k, last)
+	if hi < lo {
+		return 0, 0
+	}
+	return p[hi+1] - p[lo], hi - lo + 1
 }
 
-// firingAt returns the alerts named alert that are firing at t, each as
-// the event that made it fire, sorted by labels. promtool compares the
-// whole set of firing alerts of a name, so the expectation must too.
-func firingAt(events []evaluator.Event, alert string, t time.Time) []evaluator.Event {
-	state := map[string]evaluator.Event{}
-	for _, e := range events {
-		if e.Alert != alert || e.At.After(t) {
+func prefix(xs []float64) []float64 {
+	p := make([]float64, len(xs)+1)
+	for i, x := range xs {
+		p[i+1] = p[i] + x
+	}
+	return p
+}
+
+// simulate steps the alert through evaluations 0..n and returns its first
+// firing and the value it carries then.
+func simulate(c condition, tiles []float64, every time.Duration, forSteps, n int, rg regime) (int, float64, bool) {
+	steps := func(w time.Duration) int { return int(w / every) }
+	pt := prefix(tiles) // bad and total tiles are equal: every event is bad
+	sum := windowSums(tiles, pt, every, rg)
+	var allowed []float64
+	var p4 []float64
+	if c.budget {
+		// The period group: 4m tiles summed from the fine ones, and the
+		// allowance averaged over every 4m tile the period holds.
+		n4 := steps(model.PeriodTile.Std())
+		t4 := make([]float64, len(tiles))
+		for j := range tiles {
+			t4[j], _ = window(pt, j, n4, rg.closed, j)
+		}
+		p4 = prefix(t4)
+		allowed = make([]float64, len(tiles))
+		for j := range tiles {
+			s, cnt := window(p4, j, steps(c.period), rg.closed, j)
+			allowed[j] = c.budgetRat * s / (float64(cnt) * model.PeriodTile.Std().Seconds())
+		}
+	}
+	active := -1
+	for k := 0; k <= n && k < len(tiles); k++ {
+		ok, value := false, 0.0
+		switch {
+		case c.budget:
+			ok, value = budgetTier(c, tiles, pt, p4, allowed, k, every, rg)
+			ok = ok && enough(c, sum(k, c.long, false))
+		case c.tier:
+			long, okL := ratio(sum(k, c.long, c.coarse[c.long]))
+			short, okS := ratio(sum(k, c.short, c.coarse[c.short]))
+			ok, value = okL && okS && long >= c.threshold && short >= c.threshold && enough(c, sum(k, c.long, false)), long
+		default:
+			r, okR := ratio(sum(k, c.long, c.coarse[c.long]))
+			ok, value = okR && r > c.threshold, r
+		}
+		if !ok {
+			active = -1
 			continue
 		}
-		key := e.Labels.String()
-		if e.State == evaluator.Resolved {
-			delete(state, key)
-			continue
+		if active < 0 {
+			active = k
 		}
-		state[key] = e
-	}
-	var out []evaluator.Event
-	for _, e := range state {
-		if e.State == evaluator.Firing {
-			out = append(out, e)
+		if k-active >= forSteps {
+			return k, value, true
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return labels.Compare(out[i].Labels, out[j].Labels) < 0 })
-	return out
+	return 0, 0, false
 }
 
-// toExpAlert turns an event into promtool's expectation: promtool adds the
-// alertname label itself, and alerts never carry __name__.
-func toExpAlert(e evaluator.Event) expAlert {
-	a := expAlert{Labels: map[string]string{}, Annotations: map[string]string{}}
-	e.Labels.Range(func(l labels.Label) {
-		if l.Name != labels.AlertName && l.Name != prommodel.MetricNameLabel {
-			a.Labels[l.Name] = l.Value
+// windowSums returns the events a window of width w holds at evaluation
+// k, summed from the fine tiles or, when coarse, from the period group's 4m
+// tiles. Both regimes evaluate every group at every evaluation (promtool
+// ignores group intervals; the engine replay of the tests does the same), so
+// a 4m tile is recorded at every evaluation; under promtool the fast group
+// reads the one of the previous evaluation.
+func windowSums(tiles, pt []float64, every time.Duration, rg regime) func(k int, w time.Duration, coarse bool) float64 {
+	n4 := int(model.PeriodTile.Std() / every)
+	t4 := make([]float64, len(tiles))
+	for j := range tiles {
+		t4[j], _ = window(pt, j, n4, rg.closed, j)
+	}
+	p4 := prefix(t4)
+	return func(k int, w time.Duration, coarse bool) float64 {
+		n := int(w / every)
+		if !coarse {
+			s, _ := window(pt, k, n, rg.closed, k)
+			return s
 		}
-	})
-	e.Annotations.Range(func(l labels.Label) { a.Annotations[l.Name] = l.Value })
-	return a
+		last := k
+		if rg.lag {
+			last = k - 1
+		}
+		s, _ := window(p4, k, n, rg.closed, last)
+		return s
+	}
+}
+
+// ratio is an error-ratio window of total events: no sample without
+// traffic, and every event is bad.
+func ratio(total float64) (float64, bool) {
+	if !(total > 0) {
+		return 0, false
+	}
+	bad := total
+	return bad / total, true
+}
+
+// enough is the minEvents guard: the long window saw that many events.
+func enough(c condition, long float64) bool {
+	return c.minEvents <= 0 || long >= c.minEvents
+}
+
+// budgetTier is a budget tier at evaluation k: bad events per second over
+// both windows above factor x the allowance, history as long as the long
+// window, and the minEvents guard.
+func budgetTier(c condition, tiles, pt, p4, allowed []float64, k int, every time.Duration, rg regime) (bool, float64) {
+	steps := func(w time.Duration) int { return int(w / every) }
+	bad := func(w time.Duration) float64 {
+		if w == every {
+			return tiles[k] // the tile itself, not a window of it
+		}
+		s, _ := window(pt, k, steps(w), rg.closed, k)
+		return s
+	}
+	j := k
+	if rg.lag {
+		j = k - 1
+	}
+	if j < 0 {
+		return false, 0
+	}
+	_, count := window(p4, k, steps(c.period), rg.closed, j)
+	longV := bad(c.long) / c.long.Seconds()
+	shortV := bad(c.short) / c.short.Seconds()
+	limit := c.factor * allowed[j]
+	ok := longV > limit && shortV > limit &&
+		float64(count)*model.PeriodTile.Std().Seconds() >= c.long.Seconds()
+	return ok, longV
 }

@@ -2,58 +2,59 @@ package alerttests
 
 import (
 	"fmt"
+	"maps"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/model"
 )
 
-// Value sequences in promtool's notation, one sample per scrape (15s).
-// Every series of a scenario has the same length, 242 samples, so the data
-// covers the whole replayed hour.
-const (
-	// rising stays 0 for ten minutes (no traffic, so no window holds a
-	// ratio yet), then counts one event per scrape. A window's increase is
-	// then the same under Prometheus 3's left-open and promtool 2.42's
-	// left-closed ranges, and a ratio of two rising series is exactly 1.
-	rising = "0x40 1+1x200"
-	// flat is a counter that exists but never moves.
-	flat = "0x241"
-	// alive is the unrelated series that keeps the TSDB populated when a
-	// scenario is about missing series.
-	alive = "1x80"
-)
-
-// aliveSeries is the unrelated series of the absent scenario.
+// aliveSeries is the unrelated series of the absent scenario, which keeps
+// the test's storage from being empty.
 var aliveSeries = labels.FromStrings(prommodel.MetricNameLabel, "up", "job", "alerttests")
 
-// input is one input series of a scenario.
+// input is one input series of a scenario: its value at every sample.
 type input struct {
 	series labels.Labels
-	values string
+	values []float64
 }
 
-// scenario is the data one test group feeds to the rules.
+// scenario is the data one test group feeds to the rules, and what the
+// rule under test must do with it.
 type scenario struct {
-	name  string
-	input []input
+	name string
+	// spacing is the time between input samples (the test group's
+	// interval); sample i is at i*spacing.
+	spacing time.Duration
+	input   []input
+	// at is the evaluation at which the alert first fires; alerts are
+	// the alerts of its name firing then.
+	at     time.Duration
+	alerts []expAlert
 }
 
 // planner picks the scenario of every alerting rule of one service.
 type planner struct {
-	svc *model.Service
+	svc    *model.Service
+	groups rulefmt.RuleGroups
 	// absent maps an SLO to the selector its SLOMetricAbsent rule watches,
 	// read from the generated rules so the scenario follows them.
 	absent map[string]string
+	// absentRules are the SLOMetricAbsent rules, by SLO.
+	absentRules map[string]rulefmt.Rule
 }
 
 // newPlanner indexes the absent selectors of the generated groups.
 func newPlanner(svc *model.Service, groups rulefmt.RuleGroups) (*planner, error) {
-	p := &planner{svc: svc, absent: map[string]string{}}
+	p := &planner{svc: svc, groups: groups, absent: map[string]string{}, absentRules: map[string]rulefmt.Rule{}}
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
 			if r.Alert != model.AlertName(model.AbsentAlert) {
@@ -64,6 +65,7 @@ func newPlanner(svc *model.Service, groups rulefmt.RuleGroups) (*planner, error)
 				return nil, fmt.Errorf("alert %s of SLO %s: %w", r.Alert, r.Labels[model.LabelSLO], err)
 			}
 			p.absent[r.Labels[model.LabelSLO]] = sel
+			p.absentRules[r.Labels[model.LabelSLO]] = r
 		}
 	}
 	return p, nil
@@ -96,12 +98,12 @@ func absentSelector(expr string) (string, error) {
 func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 	slo := r.Labels[model.LabelSLO]
 	if r.Alert == model.AlertName(model.AbsentAlert) {
-		return p.absentScenario(r.Alert, slo)
+		return p.absentScenario(r, slo)
 	}
 	for _, o := range p.svc.SLOs {
 		for _, t := range o.Tiers {
 			if o.Name == slo && model.AlertName(t.Alert) == r.Alert {
-				return p.sloScenario(r.Alert, o)
+				return p.sloScenario(r, o, tierCondition(p.svc, o, t))
 			}
 		}
 	}
@@ -115,64 +117,102 @@ func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 			if !ok {
 				return scenario{}, fmt.Errorf("unknown SLO %q", a.ErrorRatio.SLO)
 			}
-			return p.sloScenario(r.Alert, o)
+			return p.sloScenario(r, o, thresholdCondition(p.svc, a))
 		case a.Quantile != nil:
-			return p.quantileScenario(r.Alert, a)
+			return p.quantileScenario(r, a)
 		}
 	}
 	return scenario{}, fmt.Errorf("no test scenario for this kind of alert")
 }
 
-// sloScenario makes every event of the SLO bad.
-func (p *planner) sloScenario(alert string, o model.SLO) (scenario, error) {
+// sloScenario makes every event of the SLO bad: its counters stay 0 for
+// a quiet stretch, then count rate events per evaluation interval. The
+// quiet stretch is as long as the rule needs: budget tiers want history
+// (their allowance averages it, and they wait until it is as long as
+// their long window).
+func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scenario, error) {
+	every := p.svc.EvaluationInterval.Std()
+	rate := math.Max(1, math.Ceil(o.MinEvents))
+	base, name, err := p.badSeries(o)
+	if err != nil {
+		return scenario{}, err
+	}
+	quiet := 1
+	if o.Alerting == model.BudgetAlerting && cond.budget {
+		quiet = int(math.Ceil(cond.long.Seconds()/model.PeriodTile.Std().Seconds())) + 1
+	}
+	var lastErr error
+	for ; quiet <= maxSteps; quiet *= 2 {
+		run, err := fire(o, cond, every, rate, quiet, time.Duration(r.For))
+		if err != nil {
+			lastErr = err
+			continue
+		}
+		sc := scenario{name: fmt.Sprintf("%s fires when every %s %s", r.Alert, o.Name, name), spacing: every, at: time.Duration(run.at) * every}
+		counter := cumulative(run.tiles)
+		for _, s := range base {
+			v := counter
+			if s.flat {
+				v = make([]float64, len(counter))
+			}
+			sc.input = append(sc.input, input{s.series, v})
+		}
+		a, err := p.expAlert(r, labelsOf(r), sloResult(r), run.value)
+		if err != nil {
+			return scenario{}, err
+		}
+		sc.alerts = []expAlert{a}
+		return sc, nil
+	}
+	return scenario{}, fmt.Errorf("alert %s %v never fired within %d evaluations of its scenario: %w", r.Alert, r.Labels, maxSteps, lastErr)
+}
+
+// maxSteps bounds the evaluations a scenario may need.
+const maxSteps = 1 << 17
+
+// part is one input series of an SLO scenario: a flat one stays 0, the
+// others count the scenario's events.
+type part struct {
+	series labels.Labels
+	flat   bool
+}
+
+// badSeries returns the series whose every event is bad for SLO o, and how
+// the scenario's name describes them.
+func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 	switch {
 	case o.SLI.Events != nil:
 		_, bad := p.svc.EventSelectors(o.SLI.Events)
 		lbls, err := concrete(bad)
 		if err != nil {
-			return scenario{}, err
+			return nil, "", err
 		}
-		return scenario{
-			name:  fmt.Sprintf("%s fires when every %s event fails", alert, o.Name),
-			input: []input{{lbls, rising}},
-		}, nil
+		return []part{{series: lbls}}, "event fails", nil
 	case o.SLI.Latency != nil:
-		in, err := p.slowRequests(o.SLI.Latency)
+		l := o.SLI.Latency
+		countSel, fastSel := p.svc.HistogramSelectors(l)
+		count, err := concrete(countSel)
 		if err != nil {
-			return scenario{}, err
+			return nil, "", err
 		}
-		return scenario{
-			name:  fmt.Sprintf("%s fires when every %s request is slower than %s", alert, o.Name, seconds(o.SLI.Latency.Threshold)),
-			input: in,
-		}, nil
+		fast := bucket(count, l.Metric, model.Decimal(l.Threshold))
+		if err := verify(fast, fastSel); err != nil {
+			return nil, "", err
+		}
+		return []part{{series: count}, {series: fast, flat: true}, {series: bucket(count, l.Metric, "+Inf")}},
+			"request is slower than " + seconds(l.Threshold), nil
 	}
-	return scenario{}, fmt.Errorf("SLO %s has no SLI", o.Name)
+	return nil, "", fmt.Errorf("SLO %s has no SLI", o.Name)
 }
 
-// slowRequests is a histogram whose every observation lands above the
-// latency threshold: _count and the +Inf bucket rise, the threshold's
-// bucket stays 0.
-func (p *planner) slowRequests(l *model.Latency) ([]input, error) {
-	countSel, fastSel := p.svc.HistogramSelectors(l)
-	count, err := concrete(countSel)
-	if err != nil {
-		return nil, err
-	}
-	fast := bucket(count, l.Metric, model.Decimal(l.Threshold))
-	if err := verify(fast, fastSel); err != nil {
-		return nil, err
-	}
-	return []input{
-		{count, rising},
-		{fast, flat},
-		{bucket(count, l.Metric, "+Inf"), rising},
-	}, nil
-}
-
-// quantileScenario puts every observation of the histogram in the buckets
-// above the alert's threshold, so every quantile lies above it.
-func (p *planner) quantileScenario(alert string, a model.ThresholdAlert) (scenario, error) {
+// quantileScenario puts every observation of the histogram in buckets
+// whose lower bound is at or above the alert's threshold, so the quantile
+// lies above it. Samples come twice per evaluation, so a rate() window as
+// short as the evaluation interval holds two of them under both range
+// semantics.
+func (p *planner) quantileScenario(r rulefmt.Rule, a model.ThresholdAlert) (scenario, error) {
 	q := a.Quantile
+	every := p.svc.EvaluationInterval.Std()
 	sel := p.svc.QuantileSelector(q)
 	base, err := concrete(sel)
 	if err != nil {
@@ -182,34 +222,92 @@ func (p *planner) quantileScenario(alert string, a model.ThresholdAlert) (scenar
 	if !ok || len(m.Buckets) == 0 {
 		return scenario{}, fmt.Errorf("histogram %s has no bucket bounds in the contract", q.Metric)
 	}
+	above := parseDecimal(a.Above)
+	at := 1 + steps(time.Duration(r.For), every)
+	samples := 2*at + 3
+	rising, flat := make([]float64, samples), make([]float64, samples)
+	for i := 2; i < samples; i++ {
+		rising[i] = float64(i - 1)
+	}
 	var in []input
+	var bs []bucketCount
+	lower := 0.0
 	for _, bound := range m.Buckets {
-		values := rising
-		if bound <= a.Above {
-			values = flat
+		values, count := flat, 0.0
+		if lower >= above {
+			values, count = rising, 1
 		}
 		in = append(in, input{bucket(base, q.Metric, model.Decimal(bound)), values})
+		bs = append(bs, bucketCount{bound, count})
+		lower = bound
 	}
 	in = append(in, input{bucket(base, q.Metric, "+Inf"), rising})
+	bs = append(bs, bucketCount{math.Inf(1), 1})
 	for _, s := range in {
 		if err := verify(s.series, sel); err != nil {
 			return scenario{}, err
 		}
 	}
+	value := bucketQuantile(parseDecimal(q.Quantile), bs)
+	if !(value > above) {
+		return scenario{}, fmt.Errorf("P%s can never exceed %s: the histogram's highest bound is %s", model.Decimal(q.Quantile*100), model.Decimal(a.Above), model.Decimal(m.Buckets[len(m.Buckets)-1]))
+	}
+	exp, err := p.expAlert(r, labelsOf(r), map[string]string{}, value)
+	if err != nil {
+		return scenario{}, err
+	}
 	return scenario{
-		name:  fmt.Sprintf("%s fires when every request is slower than %s", alert, seconds(a.Above)),
-		input: in,
+		name:    fmt.Sprintf("%s fires when every request is slower than %s", r.Alert, seconds(a.Above)),
+		spacing: every / 2,
+		input:   in,
+		at:      time.Duration(at) * every,
+		alerts:  []expAlert{exp},
 	}, nil
+}
+
+// bucketCount is one cumulative bucket of a classic histogram.
+type bucketCount struct{ upper, count float64 }
+
+// bucketQuantile is Prometheus' histogram_quantile over classic buckets
+// (sorted, cumulative, the last one +Inf).
+func bucketQuantile(q float64, bs []bucketCount) float64 {
+	total := bs[len(bs)-1].count
+	if total == 0 {
+		return math.NaN()
+	}
+	rank := q * total
+	b := sort.Search(len(bs)-1, func(i int) bool { return bs[i].count >= rank })
+	if b == len(bs)-1 {
+		return bs[len(bs)-2].upper
+	}
+	if b == 0 && bs[0].upper <= 0 {
+		return bs[0].upper
+	}
+	start, end, count := 0.0, bs[b].upper, bs[b].count
+	if b > 0 {
+		start = bs[b-1].upper
+		count -= bs[b-1].count
+		rank -= bs[b-1].count
+	}
+	return start + (end-start)*(rank/count)
 }
 
 // absentScenario removes every series the SLO's absent rule watches. The
 // series every other SLO's absent rule watches stay present (as long as
-// they do not match this one's), so this rule's alert is the only
-// SLOMetricAbsent firing and the test pins it alone.
-func (p *planner) absentScenario(alert, slo string) (scenario, error) {
+// they do not match this one's); any other absent rule that still sees
+// nothing fires at the same time and is expected too, since promtool
+// compares every alert of the name.
+func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 	sel, ok := p.absent[slo]
 	if !ok {
 		return scenario{}, fmt.Errorf("no absent rule for SLO %q", slo)
+	}
+	every := p.svc.EvaluationInterval.Std()
+	at := steps(time.Duration(r.For), every)
+	samples := at + 3
+	alive := make([]float64, samples)
+	for i := range alive {
+		alive[i] = 1
 	}
 	in := []input{{aliveSeries, alive}}
 	for _, o := range p.svc.SLOs {
@@ -226,13 +324,132 @@ func (p *planner) absentScenario(alert, slo string) (scenario, error) {
 			return scenario{}, err
 		}
 		if !hides {
-			in = append(in, input{lbls, flat})
+			in = append(in, input{lbls, make([]float64, samples)})
 		}
 	}
+	var alerts []expAlert
+	for _, o := range p.svc.SLOs {
+		ar, ok := p.absentRules[o.Name]
+		if !ok || ar.For != r.For {
+			continue
+		}
+		seen := false
+		for _, s := range in {
+			m, err := matchesAll(s.series, p.absent[o.Name])
+			if err != nil {
+				return scenario{}, err
+			}
+			seen = seen || m
+		}
+		if seen {
+			continue
+		}
+		result, err := absentLabels(p.absent[o.Name])
+		if err != nil {
+			return scenario{}, err
+		}
+		lbls := maps.Clone(result)
+		for k, v := range ar.Labels {
+			lbls[k] = v
+		}
+		a, err := p.expAlert(ar, lbls, result, 1)
+		if err != nil {
+			return scenario{}, err
+		}
+		alerts = append(alerts, a)
+	}
+	sort.Slice(alerts, func(i, j int) bool {
+		return labels.Compare(labels.FromMap(alerts[i].Labels), labels.FromMap(alerts[j].Labels)) < 0
+	})
 	return scenario{
-		name:  fmt.Sprintf("%s fires when the series of %s are missing", alert, slo),
-		input: in,
+		name:    fmt.Sprintf("%s fires when the series of %s are missing", r.Alert, slo),
+		spacing: every,
+		input:   in,
+		at:      time.Duration(at) * every,
+		alerts:  alerts,
 	}, nil
+}
+
+// absentLabels is the label set absent() gives its one sample: the
+// selector's equality matchers, except the name and any label matched
+// more than once or otherwise (Prometheus' createLabelsForAbsentFunction).
+func absentLabels(sel string) (map[string]string, error) {
+	ms, err := selectorMatchers(sel)
+	if err != nil {
+		return nil, err
+	}
+	out, has := map[string]string{}, map[string]bool{}
+	for _, m := range ms {
+		if m.Name == prommodel.MetricNameLabel {
+			continue
+		}
+		if m.Type == labels.MatchEqual && !has[m.Name] {
+			out[m.Name] = m.Value
+			has[m.Name] = true
+		} else {
+			delete(out, m.Name)
+		}
+	}
+	return out, nil
+}
+
+// labelsOf is the label set of the alert of a rule whose expression yields
+// the SLO's recorded identity labels (or none): the rule's own labels,
+// which repeat them.
+func labelsOf(r rulefmt.Rule) map[string]string {
+	out := map[string]string{}
+	for k, v := range r.Labels {
+		out[k] = v
+	}
+	return out
+}
+
+// expAlert is the expectation of rule r's alert with these labels and value:
+// the annotations expanded as Prometheus would, where $labels holds the
+// labels of the expression's sample (result), not the rule's own labels.
+func (p *planner) expAlert(r rulefmt.Rule, lbls, result map[string]string, value float64) (expAlert, error) {
+	a := expAlert{Labels: lbls, Annotations: map[string]string{}}
+	for k, text := range r.Annotations {
+		s, err := expand(r.Alert, text, result, value)
+		if err != nil {
+			return expAlert{}, err
+		}
+		a.Annotations[k] = s
+	}
+	return a, nil
+}
+
+// sloResult is the labels of the samples an SLO's alert expressions yield:
+// the identity labels of the recorded series they read.
+func sloResult(r rulefmt.Rule) map[string]string {
+	return map[string]string{model.LabelService: r.Labels[model.LabelService], model.LabelSLO: r.Labels[model.LabelSLO]}
+}
+
+// steps is how many evaluations `for:` takes: the alert fires at the first
+// evaluation at least d after it became pending.
+func steps(d, every time.Duration) int {
+	return int((d + every - 1) / every)
+}
+
+// cumulative turns per-evaluation increments into counter values.
+func cumulative(tiles []float64) []float64 {
+	out := make([]float64, len(tiles))
+	sum := 0.0
+	for i, t := range tiles {
+		sum += t
+		out[i] = sum
+	}
+	return out
+}
+
+// parseDecimal reads back the decimal the rules spell v as, so the
+// arithmetic compares with exactly the rule's constant.
+func parseDecimal(v float64) float64 {
+	f, err := strconv.ParseFloat(model.Decimal(v), 64)
+	if err != nil {
+		return v
+	}
+	return f
 }
 
 // bucket is the bucket series of histogram with upper bound le, carrying
@@ -247,4 +464,32 @@ func bucket(base labels.Labels, histogram, le string) labels.Labels {
 // seconds spells a latency in seconds as a duration for test names.
 func seconds(s float64) string {
 	return time.Duration(s * float64(time.Second)).String()
+}
+
+// valuesString spells values in promtool's series notation, runs of equal
+// increments folded into `a+bxn`.
+func valuesString(vs []float64) string {
+	var parts []string
+	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+	for i := 0; i < len(vs); {
+		if i+1 == len(vs) {
+			parts = append(parts, num(vs[i]))
+			break
+		}
+		d := vs[i+1] - vs[i]
+		j := i + 1
+		for j+1 < len(vs) && vs[j+1]-vs[j] == d {
+			j++
+		}
+		switch {
+		case d == 0:
+			parts = append(parts, fmt.Sprintf("%sx%d", num(vs[i]), j-i))
+		case d > 0:
+			parts = append(parts, fmt.Sprintf("%s+%sx%d", num(vs[i]), num(d), j-i))
+		default:
+			parts = append(parts, fmt.Sprintf("%s-%sx%d", num(vs[i]), num(-d), j-i))
+		}
+		i = j + 1
+	}
+	return strings.Join(parts, " ")
 }

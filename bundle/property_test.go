@@ -18,7 +18,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/bundle"
@@ -608,7 +608,7 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 	}
 	var errs []string
 	for _, tr := range pages {
-		want, ok := analyticFiring(svc, o, tr, history)
+		want, ok := analyticFiring(svc, o, tr, history, !w.Latency)
 		got, fired := firstFiring(ev, model.AlertName(tr.Alert), o.Name, tr.Name)
 		stats.tiers++
 		if !ok {
@@ -668,14 +668,17 @@ func firstFiring(ev *evaluator.Evaluator, alert, slo, tier string) (time.Time, b
 //
 // Ratio tiers: after k outage tiles a window of W tiles holds k/W bad
 // events (k <= W); the tier is pending at the first k where both windows
-// reach the threshold (and the long window holds minEvents). Budget tiers
+// reach the threshold (and the long window holds minEvents). A window of 6h
+// or more sums the coarse tiles, so it holds the outage only up to the last
+// multiple of 4m. For an events SLI the bad series first appears with the
+// outage, so its first outage tile counts nothing (the tiles' baseline rule). Budget tiers
 // compare bad events per second over each window with factor x the
 // allowance, the budget ratio times the average event rate of the coarse
-// tiles over the period, recorded every 4m; the first tile, at the first
-// evaluation, holds one fine tile only (its counters have no earlier
-// sample), and the tier also waits until the coarse tiles cover its long
-// window. It fires `for` later, at the next evaluation.
-func analyticFiring(svc *model.Service, o model.SLO, tr model.Tier, history time.Duration) (time.Duration, bool) {
+// tiles over the period, recorded every 4m from the first multiple of 4m
+// after the epoch (at the epoch no counter has an earlier sample, so there
+// is no tile), and the tier also waits until the coarse tiles cover its
+// long window. It fires `for` later, at the next evaluation.
+func analyticFiring(svc *model.Service, o model.SLO, tr model.Tier, history time.Duration, newBad bool) (time.Duration, bool) {
 	interval := svc.EvaluationInterval.Std()
 	tile := model.PeriodTile.Std()
 	long, short := int64(tr.Long.Std()/interval), int64(tr.Short.Std()/interval)
@@ -689,21 +692,37 @@ func analyticFiring(svc *model.Service, o model.SLO, tr model.Tier, history time
 	// as of the last coarse evaluation at or before at (since the epoch).
 	coarse := func(at time.Duration) (sum float64, n int) {
 		u := at / tile * tile
-		for v := u; v >= 0 && v > u-o.Period.Std(); v -= tile {
+		for v := u; v > 0 && v > u-o.Period.Std(); v -= tile {
+			// The coarse tile at the epoch does not exist: at the first
+			// evaluation no series has an earlier sample, so there is no
+			// fine tile to sum.
 			n++
-			if v == 0 {
-				continue // the first fine tile counts nothing: no earlier sample
-			}
 			sum += fine * float64(tile/interval)
+			if first := history + interval; newBad && first > v-tile && first <= v {
+				sum -= fine // the outage's first tile, the bad series' baseline
+			}
 		}
 		return sum, n
 	}
-	for k := int64(1); k <= long+short+1; k++ {
+	for k := int64(1); k <= long+short+1+int64(tile/interval); k++ {
 		at := history + time.Duration(k)*interval
 		ok := true
 		for _, w := range []int64{long, short} {
-			bad := float64(min(k, w)) * fine
-			total := float64(w) * fine
+			held := min(k, w) // outage tiles in the window
+			if o.Alerting != model.BudgetAlerting && svc.WindowTile(model.Duration(time.Duration(w)*interval)) == model.PeriodTile {
+				// The window sums the coarse tiles, the last recorded at
+				// the last multiple of 4m: it holds the outage up to then.
+				end := at / tile * tile
+				held = max(0, min(int64((end-history)/interval), w))
+			}
+			lost := int64(0)
+			if newBad && held > 0 && k <= w {
+				// The bad series is new at the outage: its first sample
+				// is its baseline, so the first outage tile counts nothing.
+				lost = 1
+			}
+			bad := float64(held-lost) * fine
+			total := float64(w-lost) * fine
 			if o.Alerting == model.BudgetAlerting {
 				sum, n := coarse(at)
 				allowed := budget * sum / (float64(n) * tile.Seconds())

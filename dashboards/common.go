@@ -12,13 +12,10 @@ package dashboards
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
 	"github.com/grafana/grafana-foundation-sdk/go/cog"
-	"github.com/grafana/grafana-foundation-sdk/go/cog/plugins"
 	"github.com/grafana/grafana-foundation-sdk/go/common"
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 	"github.com/grafana/grafana-foundation-sdk/go/prometheus"
@@ -142,10 +139,8 @@ func legend(fallback string, ls ...string) string {
 	return strings.Join(parts, " ")
 }
 
-var registerPlugins sync.Once
-
-// Render marshals a built dashboard to JSON and checks it with the SDK's
-// strict decoder, which rejects unknown and missing required fields.
+// Render marshals a built dashboard to JSON. Tests decode every rendered
+// dashboard with the SDK's strict decoder (internal/dashcheck).
 func Render(d dashboard.Dashboard) ([]byte, error) {
 	// The builders put links and annotations in the controls menu; the
 	// classic header placement is what operators look for.
@@ -166,24 +161,7 @@ func Render(d dashboard.Dashboard) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("dashboard %s: %w", deref(d.Uid), err)
 	}
-	if err := Check(out); err != nil {
-		return nil, fmt.Errorf("dashboard %s: %w", deref(d.Uid), err)
-	}
 	return append(out, '\n'), nil
-}
-
-// Check strictly decodes dashboard JSON with the SDK's types. The strict
-// decoder of SDK v0.0.18 returns an empty error list on success, which is
-// normalised to nil here.
-func Check(data []byte) error {
-	registerPlugins.Do(plugins.RegisterDefaultPlugins)
-	var d dashboard.Dashboard
-	err := d.UnmarshalJSONStrict(data)
-	var be cog.BuildErrors
-	if errors.As(err, &be) && len(be) == 0 {
-		return nil
-	}
-	return err
 }
 
 func deref(s *string) string {

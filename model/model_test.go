@@ -49,3 +49,20 @@ func TestSelectorsMatchBothSpellingsOfIntegralBuckets(t *testing.T) {
 	require.True(t, model.LeMatcher(1).Matches("1"))
 	require.Equal(t, `le="0.01"`, model.LeMatcher(0.01).String())
 }
+
+func TestAQuantileAlertThatCouldNeverFireIsRefused(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	for i, a := range svc.Alerts {
+		if a.Quantile == nil {
+			continue
+		}
+		m, _ := svc.Metric(a.Quantile.Metric)
+		svc.Alerts[i].Above = m.Buckets[len(m.Buckets)-1]
+		err := s.Validate()
+		require.Error(t, err)
+		require.Contains(t, err.Error(), "the highest bucket bound of "+m.Name)
+		return
+	}
+	t.Fatal("the catalog has no quantile alert")
+}

@@ -67,6 +67,12 @@ const PeriodTile = Duration(4 * time.Minute)
 // BadEventsRecord names the count of bad events in one tile of width w.
 func BadEventsRecord(w Duration) string { return "slo:bad_events:increase" + w.String() }
 
+// BadEventsWindowRecord names the count of bad events over a window w that
+// budget tiers compare with the budget's allowance: a sum of tiles, named
+// apart from the tiles so a window as wide as a tile is never recorded
+// twice under one name.
+func BadEventsWindowRecord(w Duration) string { return "slo:bad_events:window" + w.String() }
+
 // TotalEventsRecord names the count of all events in one tile of width w.
 func TotalEventsRecord(w Duration) string { return "slo:total_events:increase" + w.String() }
 

@@ -402,6 +402,11 @@ func (v *validator) threshold(p string, s *Service, a *ThresholdAlert) {
 		v.window(p+".quantile.window", s, q.Window)
 		if a.Above <= 0 {
 			v.addf(p+".above", "expected a positive latency in seconds, got %s", Decimal(a.Above))
+		} else if m != nil && len(m.Buckets) > 0 && a.Above >= m.Buckets[len(m.Buckets)-1] {
+			// histogram_quantile never returns more than the highest finite
+			// bound: the alert could never fire.
+			v.addf(p+".above", "expected a latency below %s, the highest bucket bound of %s: a quantile read from the histogram never exceeds it, so the alert could never fire; got %s",
+				Decimal(m.Buckets[len(m.Buckets)-1]), m.Name, Decimal(a.Above))
 		}
 	default:
 		v.addf(p, "expected one of errorRatio or quantile")

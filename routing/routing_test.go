@@ -12,6 +12,7 @@ import (
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/examples"
 	obs "github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/routing"
 )
@@ -124,4 +125,19 @@ func TestProductionReadsSecretsFromFilesOnly(t *testing.T) {
 	require.NoError(t, err)
 	require.Contains(t, string(demo), "url: http://127.0.0.1:9464/alerts/page")
 	require.Contains(t, string(demo), "url: http://127.0.0.1:9464/alerts/ticket")
+}
+
+// Generation no longer loads what it writes: every example's
+// configurations must load with Alertmanager's loader here.
+func TestEveryExampleConfigurationLoads(t *testing.T) {
+	for name, s := range examples.Specs(t) {
+		prod, err := routing.Production(s)
+		require.NoError(t, err, name)
+		demo, err := routing.Demo(s, "http://127.0.0.1:9464")
+		require.NoError(t, err, name)
+		for _, data := range [][]byte{prod, demo} {
+			_, err := amconfig.Load(string(data))
+			require.NoError(t, err, "%s:\n%s", name, data)
+		}
+	}
 }

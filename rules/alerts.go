@@ -5,7 +5,7 @@ import (
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/model"
 )
@@ -22,7 +22,7 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 		}
 		if o.MinEvents > 0 {
 			expr += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
-				b.ref(model.TotalEventsRecord(b.svc.WindowTile(t.Long)), o), t.Long, model.Decimal(o.MinEvents))
+				b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))
 		}
 		labels := b.sloLabels(o)
 		labels[model.LabelSeverity] = string(t.Severity)
@@ -56,7 +56,11 @@ func (b *builder) ratioTier(o model.SLO, t model.Tier) (expr, description string
 func (b *builder) budgetTier(o model.SLO, t model.Tier) (expr, description string) {
 	allowed := b.ref(model.BudgetRateRecord(o.Period), o)
 	window := func(w model.Duration) string {
-		return fmt.Sprintf(`%s / %s > %s * %s`, b.ref(model.BadEventsRecord(w), o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed)
+		count := model.BadEventsWindowRecord(w)
+		if w == b.svc.EvaluationInterval {
+			count = model.BadEventsRecord(w)
+		}
+		return fmt.Sprintf(`%s / %s > %s * %s`, b.ref(count, o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed)
 	}
 	// The allowance is an average over the history the period holds; until
 	// that history is as long as the tier's long window, the average is

@@ -69,7 +69,7 @@ func TestBudgetModeWarmUpDoesNotPage(t *testing.T) {
 		require.NotEqual(t, "availability_http", e.Labels.Get(model.LabelSLO), "%s %s at %s", e.Alert, e.State, e.At)
 	}
 	// The unguarded allowance, budget x events so far / 30 days, would page.
-	naive, err := ev.Query(context.Background(), `slo:bad_events:increase1h{slo="availability_http"} / 3600
+	naive, err := ev.Query(context.Background(), `slo:bad_events:window1h{slo="availability_http"} / 3600
 		> 14.4 * 0.005 * sum_over_time(slo:total_events:increase4m{slo="availability_http"}[30d]) / 2592000`, epoch.Add(6*time.Hour))
 	require.NoError(t, err)
 	require.NotEmpty(t, naive, "without the guard, warm-up would page")

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/model"
 )
@@ -91,14 +91,15 @@ func (b *builder) windowRules(o model.SLO, tile, w model.Duration) []rulefmt.Rul
 	}
 }
 
-// badCounts records the bad events of every tier window, which budget
-// tiers compare with the budget's allowance. A window as wide as a tile is
-// that tile's record.
+// badCounts records the bad events of every tier window longer than a
+// tile, which budget tiers compare with the budget's allowance. They sum
+// the fine tiles, so both windows move with every evaluation.
 func (b *builder) badCounts(o model.SLO) []rulefmt.Rule {
 	var rs []rulefmt.Rule
+	tile := b.svc.EvaluationInterval
 	for _, w := range model.TierWindows(o) {
-		if tile := b.svc.WindowTile(w); w != tile && w != model.PeriodTile {
-			rs = append(rs, b.record(model.BadEventsRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)))
+		if w != tile {
+			rs = append(rs, b.record(model.BadEventsWindowRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)))
 		}
 	}
 	return rs

@@ -1,14 +1,9 @@
 package targets
 
 import (
-	"bytes"
 	"path"
 
-	monitoringv1 "github.com/prometheus-operator/prometheus-operator/pkg/apis/monitoring/v1"
-	"github.com/prometheus/prometheus/model/rulefmt"
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/util/intstr"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"sigs.k8s.io/yaml"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
@@ -26,8 +21,61 @@ const (
 // Bundle identifies the bundle the objects come from.
 type Bundle struct{ Name, Version string }
 
-func (b Bundle) meta(name string) metav1.ObjectMeta {
-	return metav1.ObjectMeta{Name: name, Labels: map[string]string{
+// The Kubernetes objects are written from these few fields rather than
+// from the Kubernetes and prometheus-operator API types, which would link
+// a large part of client-go's type system into the generator. The tests
+// decode every object with those types, strictly.
+type (
+	typeMeta struct {
+		APIVersion string `json:"apiVersion"`
+		Kind       string `json:"kind"`
+	}
+	objectMeta struct {
+		Name        string            `json:"name"`
+		Labels      map[string]string `json:"labels,omitempty"`
+		Annotations map[string]string `json:"annotations,omitempty"`
+	}
+	prometheusRule struct {
+		typeMeta `json:",inline"`
+		Metadata objectMeta         `json:"metadata"`
+		Spec     prometheusRuleSpec `json:"spec"`
+	}
+	prometheusRuleSpec struct {
+		Groups []ruleGroup `json:"groups,omitempty"`
+	}
+	ruleGroup struct {
+		Name     string `json:"name"`
+		Interval string `json:"interval,omitempty"`
+		Rules    []rule `json:"rules"`
+	}
+	rule struct {
+		Record      string            `json:"record,omitempty"`
+		Alert       string            `json:"alert,omitempty"`
+		Expr        string            `json:"expr"`
+		For         string            `json:"for,omitempty"`
+		Labels      map[string]string `json:"labels,omitempty"`
+		Annotations map[string]string `json:"annotations,omitempty"`
+	}
+	configMap struct {
+		typeMeta `json:",inline"`
+		Metadata objectMeta        `json:"metadata"`
+		Data     map[string]string `json:"data,omitempty"`
+	}
+	secret struct {
+		typeMeta   `json:",inline"`
+		Metadata   objectMeta        `json:"metadata"`
+		StringData map[string]string `json:"stringData,omitempty"`
+	}
+)
+
+// prometheus-operator's API group and kind of rule objects.
+const (
+	monitoringAPIVersion = "monitoring.coreos.com/v1"
+	prometheusRuleKind   = "PrometheusRule"
+)
+
+func (b Bundle) meta(name string) objectMeta {
+	return objectMeta{Name: name, Labels: map[string]string{
 		"app.kubernetes.io/part-of":    b.Name,
 		"app.kubernetes.io/version":    model.KubernetesLabelValue(b.Version),
 		"app.kubernetes.io/managed-by": model.Generator,
@@ -36,23 +84,21 @@ func (b Bundle) meta(name string) metav1.ObjectMeta {
 
 // PrometheusRule wraps a service's rule groups for prometheus-operator.
 func PrometheusRule(b Bundle, service string, groups rulefmt.RuleGroups) ([]byte, error) {
-	pr := monitoringv1.PrometheusRule{
-		TypeMeta:   metav1.TypeMeta{APIVersion: monitoringv1.SchemeGroupVersion.String(), Kind: monitoringv1.PrometheusRuleKind},
-		ObjectMeta: b.meta(model.PrometheusRuleName(service)),
+	pr := prometheusRule{
+		typeMeta: typeMeta{APIVersion: monitoringAPIVersion, Kind: prometheusRuleKind},
+		Metadata: b.meta(model.PrometheusRuleName(service)),
 	}
 	for _, g := range groups.Groups {
-		rg := monitoringv1.RuleGroup{Name: g.Name, Rules: []monitoringv1.Rule{}}
+		rg := ruleGroup{Name: g.Name, Rules: []rule{}}
 		if g.Interval != 0 {
-			d := monitoringv1.Duration(g.Interval.String())
-			rg.Interval = &d
+			rg.Interval = g.Interval.String()
 		}
 		for _, r := range g.Rules {
-			rule := monitoringv1.Rule{Record: r.Record, Alert: r.Alert, Expr: intstr.FromString(r.Expr), Labels: r.Labels, Annotations: r.Annotations}
+			out := rule{Record: r.Record, Alert: r.Alert, Expr: r.Expr, Labels: r.Labels, Annotations: r.Annotations}
 			if r.For != 0 {
-				d := monitoringv1.Duration(r.For.String())
-				rule.For = &d
+				out.For = r.For.String()
 			}
-			rg.Rules = append(rg.Rules, rule)
+			rg.Rules = append(rg.Rules, out)
 		}
 		pr.Spec.Groups = append(pr.Spec.Groups, rg)
 	}
@@ -63,13 +109,13 @@ func PrometheusRule(b Bundle, service string, groups rulefmt.RuleGroups) ([]byte
 // folder the bundle puts it in.
 func DashboardConfigMap(b Bundle, file string, dashboard []byte) ([]byte, error) {
 	folder, uid, _ := model.DashboardOf(file)
-	cm := corev1.ConfigMap{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		ObjectMeta: b.meta(model.DashboardConfigMapName(uid)),
-		Data:       map[string]string{path.Base(file): string(dashboard)},
+	cm := configMap{
+		typeMeta: typeMeta{APIVersion: "v1", Kind: "ConfigMap"},
+		Metadata: b.meta(model.DashboardConfigMapName(uid)),
+		Data:     map[string]string{path.Base(file): string(dashboard)},
 	}
-	cm.Labels[DashboardLabel] = "1"
-	cm.Annotations = map[string]string{FolderAnnotation: folder}
+	cm.Metadata.Labels[DashboardLabel] = "1"
+	cm.Metadata.Annotations = map[string]string{FolderAnnotation: folder}
 	return document(cm)
 }
 
@@ -77,9 +123,9 @@ func DashboardConfigMap(b Bundle, file string, dashboard []byte) ([]byte, error)
 // way prometheus-operator's Alertmanager reads it (key alertmanager.yaml).
 // It holds no secret itself: receivers read theirs from files.
 func AlertmanagerSecret(b Bundle, config []byte) ([]byte, error) {
-	s := corev1.Secret{
-		TypeMeta:   metav1.TypeMeta{APIVersion: "v1", Kind: "Secret"},
-		ObjectMeta: b.meta(model.AlertmanagerSecretName(b.Name)),
+	s := secret{
+		typeMeta:   typeMeta{APIVersion: "v1", Kind: "Secret"},
+		Metadata:   b.meta(model.AlertmanagerSecretName(b.Name)),
 		StringData: map[string]string{"alertmanager.yaml": string(config)},
 	}
 	return document(s)
@@ -90,8 +136,5 @@ func document(v any) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	// metav1 writes an empty creationTimestamp; drop it so the output
-	// depends on the spec alone.
-	out = bytes.ReplaceAll(out, []byte("  creationTimestamp: null\n"), nil)
 	return append([]byte(generated.Header), out...), nil
 }

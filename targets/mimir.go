@@ -1,7 +1,7 @@
 package targets
 
 import (
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/internal/generated"
 )

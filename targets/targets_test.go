@@ -15,7 +15,7 @@ import (
 
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
-	"github.com/tensorwasm/obsbundle/dashboards"
+	"github.com/tensorwasm/obsbundle/internal/dashcheck"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/targets"
@@ -91,7 +91,7 @@ func TestDashboardConfigMapsCarryValidDashboardsForTheSidecar(t *testing.T) {
 		require.NotEmpty(t, cm.Annotations[targets.FolderAnnotation])
 		require.Len(t, cm.Data, 1)
 		for _, js := range cm.Data {
-			require.NoError(t, dashboards.Check([]byte(js)), f.Path)
+			require.NoError(t, dashcheck.Check([]byte(js)), f.Path)
 		}
 	}
 	require.Equal(t, len(b.Dashboards), n)

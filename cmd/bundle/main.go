@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -15,8 +14,6 @@ import (
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/diff"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/report"
-	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
 	"github.com/tensorwasm/obsbundle/targets"
 )
@@ -60,7 +57,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		target  = fs.String("target", "files", "outputs: files, kubernetes, mimir, comma-separated (files are always written)")
 		compare = fs.Bool("diff", false, "compare two bundle directories given as arguments (OLD NEW); exit 3 on a breaking change without a major version bump")
 		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
-		simul   = fs.Bool("report", false, "replay every alert tier on simulated traffic and print the time-to-first-alert report beside the analysis; write nothing")
+		simul   = fs.Bool("report", false, "print the time-to-first-alert report of every alert tier (the analysis; go run ./cmd/report adds a replay on simulated traffic); write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
 	)
 	if err := fs.Parse(args); err != nil {
@@ -91,7 +88,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 	}
 	switch {
 	case *simul:
-		if err := printReport(stdout, *file, *version); err != nil {
+		if err := printReport(stdout, b); err != nil {
 			fmt.Fprintln(stderr, "bundle:", err)
 			return 1
 		}
@@ -173,37 +170,13 @@ func summarize(w io.Writer, b *bundle.Bundle, where string) {
 	}
 }
 
-// printReport replays every tier of the spec's services on simulated
-// traffic and prints the report. Only TensorWasm has a simulator; other
-// services get the analysis alone.
-func printReport(w io.Writer, file, version string) error {
-	b, err := generate(file, version)
-	if err != nil {
-		return err
-	}
-	s := catalog.TensorWasm()
-	if file != "" {
-		if s, err = spec.LoadFile(file); err != nil {
-			return err
-		}
-	}
-	for i := range s.Services {
-		svc := &s.Services[i]
-		cells := report.Analyze(svc)
-		if len(cells) == 0 {
-			continue
-		}
-		if svc.Name == catalog.TensorWasm().Services[0].Name {
-			groups, err := rules.Build(svc, b.Version)
-			if err != nil {
+// printReport prints the bundle's time-to-first-alert reports.
+func printReport(w io.Writer, b *bundle.Bundle) error {
+	for _, f := range b.Files {
+		if strings.HasPrefix(f.Path, "report/") && strings.HasSuffix(f.Path, ".md") {
+			if _, err := w.Write(f.Data); err != nil {
 				return err
 			}
-			if err := report.Simulate(context.Background(), svc, groups, report.TensorWasm, cells); err != nil {
-				return err
-			}
-		}
-		if _, err := w.Write(report.Markdown(svc, cells)); err != nil {
-			return err
 		}
 	}
 	return nil

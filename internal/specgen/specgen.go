@@ -412,6 +412,9 @@ func (g *gen) threshold(svc *model.Service, k int, claim func(string) string) (m
 	}
 	a.Quantile = &model.QuantileOver{Metric: h.Name, Matchers: ms, Quantile: g.pick2(0.5, 0.95, 0.99, 0.999), Window: window}
 	a.Above = g.pick2(0.1, 1, 2.5, 0.25)
+	if last := h.Buckets[len(h.Buckets)-1]; a.Above >= last {
+		a.Above = last / 2 // a quantile never exceeds the highest bound
+	}
 	return a, true
 }
 

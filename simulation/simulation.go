@@ -1,4 +1,9 @@
-package report
+// Package simulation replays a bundle's rules with Prometheus' engine on
+// simulated traffic, one incident per SLO and error ratio, and records
+// what every tier of package report's analysis actually did. It is what
+// `go run ./cmd/report` prints beside the analysis; generation never runs
+// it.
+package simulation
 
 import (
 	"context"
@@ -8,10 +13,11 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/report"
 	"github.com/tensorwasm/obsbundle/sim"
 )
 
@@ -19,14 +25,85 @@ import (
 // traffic from start.
 type Scenario func(start time.Time, incident sim.Incident) *sim.Scenario
 
-// TensorWasm simulates TensorWasm at 10 requests a second, with latency
-// tight enough that only the incident's slow requests miss a latency SLO.
-func TensorWasm(start time.Time, incident sim.Incident) *sim.Scenario {
-	s := sim.TensorWasm(start, sim.Constant(10), incident)
-	for i := range s.HTTP.Routes {
-		s.HTTP.Routes[i].Latency.Sigma = 0.3
+// For simulates any service from its model: an HTTP service whose request
+// counter is the first events SLI's, whose latency histogram is the first
+// latency SLI's, at 10 requests a second spread over the routes its SLIs
+// name, each well under its latency threshold, so only an incident's bad
+// events count against an SLO.
+func For(svc *model.Service) Scenario {
+	h := sim.HTTP{RouteLabel: svc.RouteLabel, Labels: map[string]string{"instance": svc.Name + "-0"}}
+	for k, v := range svc.Selector {
+		h.Labels[k] = v
 	}
-	return s
+	if h.RouteLabel == "" {
+		h.RouteLabel = "route"
+	}
+	routes := map[string]*sim.Route{}
+	var order []string
+	route := func(path, method string) *sim.Route {
+		key := path + " " + method
+		if routes[key] == nil {
+			routes[key] = &sim.Route{Path: path, Method: method, Latency: sim.LogNormal{Median: 0.001, Sigma: 0.3}}
+			order = append(order, key)
+		}
+		return routes[key]
+	}
+	for _, o := range svc.SLOs {
+		switch {
+		case o.SLI.Events != nil && h.Requests == "":
+			h.Requests = o.SLI.Events.Metric
+			for _, m := range mustMatchers(o.SLI.Events.Bad) {
+				if m.Matches(sim.StatusError) && !m.Matches(sim.StatusOK) {
+					h.StatusLabel = m.Name
+				}
+			}
+		case o.SLI.Latency != nil:
+			l := o.SLI.Latency
+			if h.Duration == "" {
+				h.Duration = l.Metric
+				m, _ := svc.Metric(l.Metric)
+				h.Buckets = m.Buckets
+			}
+			path, method := "/", "GET"
+			for _, m := range mustMatchers(l.Matchers) {
+				if m.Type != labels.MatchEqual {
+					continue
+				}
+				switch m.Name {
+				case h.RouteLabel:
+					path = m.Value
+				case "method":
+					method = m.Value
+				}
+			}
+			r := route(path, method)
+			// A tenth of the threshold, with little spread: practically
+			// every request is fast until an incident slows it.
+			median := l.Threshold / 10
+			if r.Latency.Median == 0.001 || median < r.Latency.Median {
+				r.Latency.Median = median
+			}
+		}
+	}
+	if len(order) == 0 {
+		route("/", "GET")
+	}
+	for _, key := range order {
+		r := routes[key]
+		r.Share = 1 / float64(len(order))
+		h.Routes = append(h.Routes, *r)
+	}
+	return func(start time.Time, incident sim.Incident) *sim.Scenario {
+		run := h
+		run.Routes = append([]sim.Route{}, h.Routes...)
+		run.Traffic, run.Start, run.Incidents = sim.Constant(10), start, []sim.Incident{incident}
+		return &sim.Scenario{HTTP: &run}
+	}
+}
+
+func mustMatchers(s string) []*labels.Matcher {
+	ms, _ := model.ParseMatchers(s)
+	return ms
 }
 
 // epoch starts every replay; any minute-aligned time would do.
@@ -37,11 +114,11 @@ const scrape = 15 * time.Second
 // Simulate replays the rules of svc against a scenario per SLO and ratio,
 // all tiers of the SLO at once, and records what each tier did. Replays run
 // in parallel, one per core.
-func Simulate(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, scenario Scenario, cells []Cell) error {
+func Simulate(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, scenario Scenario, cells []report.Cell) error {
 	type job struct {
 		slo   model.SLO
 		ratio float64
-		cells []*Cell
+		cells []*report.Cell
 	}
 	var jobs []*job
 	index := map[string]*job{}
@@ -78,7 +155,7 @@ func Simulate(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups
 // replay runs one incident: a clean history as long as the SLO's longest
 // window, errors at ratio until every tier that can fire has fired, then
 // clean traffic until every tier has reset.
-func replay(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, scenario Scenario, o model.SLO, ratio float64, cells []*Cell) error {
+func replay(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, scenario Scenario, o model.SLO, ratio float64, cells []*report.Cell) error {
 	history := model.TierWindows(o)[len(model.TierWindows(o))-1].Std()
 	incident := incidentFor(svc, o, ratio)
 	incident.Start = history
@@ -111,8 +188,8 @@ func replay(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, 
 
 // outcome reads when a tier's alert first fired after the errors began and
 // when it resolved after they stopped.
-func outcome(events []evaluator.Event, alert, slo string, start, stop time.Time) *Outcome {
-	out := &Outcome{}
+func outcome(events []evaluator.Event, alert, slo string, start, stop time.Time) *report.Outcome {
+	out := &report.Outcome{}
 	for _, e := range events {
 		if e.Alert != alert || e.Labels.Get(model.LabelSLO) != slo {
 			continue

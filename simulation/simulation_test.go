@@ -1,0 +1,32 @@
+package simulation_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/report"
+	"github.com/tensorwasm/obsbundle/rules"
+	"github.com/tensorwasm/obsbundle/simulation"
+)
+
+// Every cell: the replay of the bundle's rules agrees with the analysis
+// within one evaluation interval or 10%, and every ratio at or above a
+// tier's threshold is caught by it.
+func TestSimulationAgreesWithAnalysisForEveryCell(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	groups, err := rules.Build(svc, s.Version)
+	require.NoError(t, err)
+	cells := report.Analyze(svc)
+	require.Len(t, cells, 4*len(report.Ratios), "three availability tiers and the /invoke spike")
+	require.NoError(t, simulation.Simulate(context.Background(), svc, groups, simulation.For(svc), cells))
+	for _, c := range cells {
+		require.True(t, c.Agrees(svc),
+			"%s at %g: analysis caught=%v detect=%s reset=%s, replay %+v", c.Tier.Alert, c.Ratio, c.Caught, c.Detect, c.Reset, *c.Simulated)
+		require.Equal(t, c.Ratio >= c.Tier.Threshold(c.SLO.BudgetRatio()), c.Simulated.Caught, "%s at %g", c.Tier.Alert, c.Ratio)
+	}
+	t.Logf("%s", report.Markdown(svc, cells))
+}
