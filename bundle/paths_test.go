@@ -127,9 +127,6 @@ func TestBundleAndDiffSpellNoBundlePath(t *testing.T) {
 func TestTheModelPlatformExampleBuilds(t *testing.T) {
 	s := examples.Platform(t)
 	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
-	if err != nil && strings.Contains(err.Error(), "never fired within") {
-		t.Skipf("alert test generation cannot handle this spec yet: %v", err)
-	}
 	require.NoError(t, err)
 	require.Len(t, b.Stats, 3)
 }

@@ -13,7 +13,7 @@ import (
 // Every panel of a service dashboard comes with what it shows, under its
 // own id and title: the runbooks link panels by this, never by title.
 func TestServiceDashboardsSayWhatEachPanelShows(t *testing.T) {
-	for name, s := range examples.All(t) {
+	for name, s := range examples.Specs(t) {
 		for i := range s.Services {
 			svc := &s.Services[i]
 			d, panels, err := dashboards.Service(svc, s.Version)

@@ -43,13 +43,10 @@ func PlatformFile() string { return file("model-platform.yaml") }
 func Platform(t testing.TB) model.Spec { t.Helper(); return load(t, PlatformFile()) }
 
 // Specs returns by name the example specs whose bundles the golden and
-// contract tests pin. The model-platform example is not among them yet:
-// promtool test generation (alerttests) cannot produce the tests of its
-// budget-mode tiers, so its bundle does not build. Add Platform here once
-// it does, and regenerate the golden bundles.
+// contract tests pin.
 func Specs(t testing.TB) map[string]model.Spec {
 	t.Helper()
-	return map[string]model.Spec{"tensor-wasm": catalog.TensorWasm(), "inference-gateway": Gateway(t)}
+	return map[string]model.Spec{"tensor-wasm": catalog.TensorWasm(), "inference-gateway": Gateway(t), "model-platform": Platform(t)}
 }
 
 // Pair is one spec holding both TensorWasm and the inference gateway: a
@@ -65,10 +62,4 @@ func Pair(t testing.TB) model.Spec {
 	return s
 }
 
-// All returns every example spec by name, model-platform included.
-func All(t testing.TB) map[string]model.Spec {
-	t.Helper()
-	all := Specs(t)
-	all["model-platform"] = Platform(t)
-	return all
-}
+
