@@ -69,10 +69,7 @@ func BenchmarkRuleCost(b *testing.B) {
 	b.ReportMetric(float64(groupCost(b, ev, pyrra, end)), "samples/evaluation-pyrra-style")
 
 	for _, w := range append(svc.Windows(o), o.Period) {
-		tile := svc.EvaluationInterval
-		if w == o.Period {
-			tile = model.PeriodTile
-		}
+		tile := svc.WindowTile(w)
 		recorded := samples(b, ev, fmt.Sprintf(`sum_over_time(%s{slo=%q}[%s]) / sum_over_time(%s{slo=%q}[%s])`,
 			model.BadEventsRecord(tile), o.Name, w, model.TotalEventsRecord(tile), o.Name, w), end)
 		raw := samples(b, ev, fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, w, total, w), end)
