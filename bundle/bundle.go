@@ -46,6 +46,8 @@ type Bundle struct {
 	Files []File
 	// Stats counts rules per service, for summaries.
 	Stats []ServiceStats
+	// attributed counts the files attribute has seen.
+	attributed int
 	// Dashboards lists the dashboard files.
 	Dashboards []string
 }
@@ -199,13 +201,15 @@ func (b *Bundle) add(producer, path string, data []byte) {
 	b.Files = append(b.Files, File{Path: path, Data: data, from: producer})
 }
 
-// attribute names producer as the source of the files added without one.
+// attribute names producer as the source of the files added without one
+// since the last call.
 func (b *Bundle) attribute(producer string) {
-	for i := range b.Files {
+	for i := b.attributed; i < len(b.Files); i++ {
 		if b.Files[i].from == "" {
 			b.Files[i].from = producer
 		}
 	}
+	b.attributed = len(b.Files)
 }
 
 // seal checks that no two files share a path, sorts the files and
