@@ -27,7 +27,7 @@ func simulated(t *testing.T) (*evaluator.Evaluator, *sim.Scenario, time.Time) {
 	ev, err := evaluator.New(groups.Groups...)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = ev.Close() })
-	scenario := sim.TensorWasm(epoch, sim.Constant(20),
+	scenario := catalog.Simulation(epoch, sim.Constant(20),
 		sim.Incident{Start: 3 * time.Hour, Duration: time.Hour, ErrorRatio: 0.05, LatencyFactor: 3, SnapshotFactor: 2})
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.002 }
 	end := epoch.Add(6 * time.Hour)

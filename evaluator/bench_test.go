@@ -31,7 +31,7 @@ func BenchmarkReplayMonth(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		scenario := sim.TensorWasm(start, sim.Diurnal(50, 10))
+		scenario := catalog.Simulation(start, sim.Diurnal(50, 10))
 		scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.001 }
 		scenario.HTTP.Seed = 1
 		end := start.Add(days * 24 * time.Hour)

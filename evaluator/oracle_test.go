@@ -53,7 +53,7 @@ func TestRecordedValuesAndAlertsMatchPrometheusRuleGroups(t *testing.T) {
 			end := epoch.Add(3 * time.Hour)
 			const scrape = 15 * time.Second
 			scenario := func() *sim.Scenario {
-				return sim.TensorWasm(epoch, sim.Constant(5),
+				return catalog.Simulation(epoch, sim.Constant(5),
 					sim.Incident{Start: time.Hour, Duration: 40 * time.Minute, ErrorRatio: 0.3},
 					sim.Incident{Start: 90 * time.Minute, Duration: 20 * time.Minute, SlowRatio: 0.5, Routes: []string{"/invoke"}})
 			}

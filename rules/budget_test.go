@@ -38,7 +38,7 @@ func TestBudgetModeCatchesAPeakHourIncidentRatioModeMisses(t *testing.T) {
 		mode  model.AlertingMode
 		pages bool
 	}{{model.RatioAlerting, false}, {model.BudgetAlerting, true}} {
-		scenario := sim.TensorWasm(epoch, sim.Diurnal(100, 10), peak)
+		scenario := catalog.Simulation(epoch, sim.Diurnal(100, 10), peak)
 		require.Equal(t, tc.pages, fired(t, alertingAs(t, tc.mode), scenario, 3*24*time.Hour+16*time.Hour, "AvailabilityFastBurn"), tc.mode)
 	}
 }
@@ -51,7 +51,7 @@ func TestBudgetModeStaysQuietOnANightBlipRatioModePages(t *testing.T) {
 		mode  model.AlertingMode
 		pages bool
 	}{{model.RatioAlerting, true}, {model.BudgetAlerting, false}} {
-		scenario := sim.TensorWasm(epoch, sim.Diurnal(10, 10), blip)
+		scenario := catalog.Simulation(epoch, sim.Diurnal(10, 10), blip)
 		require.Equal(t, tc.pages, fired(t, alertingAs(t, tc.mode), scenario, 2*24*time.Hour+4*time.Hour, "AvailabilityFastBurn"), tc.mode)
 		good, bad := scenario.HTTP.Counts()
 		require.Less(t, bad, 400.0, "a handful of failed requests (%.0f of %.0f)", bad, good+bad)
@@ -62,7 +62,7 @@ func TestBudgetModeStaysQuietOnANightBlipRatioModePages(t *testing.T) {
 // against the whole period, the budget would look tiny and page; averaged
 // over the covered part, it does not.
 func TestBudgetModeWarmUpDoesNotPage(t *testing.T) {
-	scenario := sim.TensorWasm(epoch, sim.Constant(20))
+	scenario := catalog.Simulation(epoch, sim.Constant(20))
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5
 	ev := replay(t, alertingAs(t, model.BudgetAlerting), scenario.Scrape, 12*time.Hour)
 	for _, e := range ev.Events {

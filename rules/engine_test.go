@@ -89,7 +89,7 @@ func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {
 	// Failures arrive at a steady 0.05/s while traffic swings 10x, so the
 	// error ratio is 10x higher at night than at the daily peak. The whole
 	// contract is simulated, so every SLO is measured.
-	scenario := sim.TensorWasm(epoch, sim.Diurnal(100, 10))
+	scenario := catalog.Simulation(epoch, sim.Diurnal(100, 10))
 	req := scenario.HTTP
 	req.ErrorRatio = func(at time.Duration) float64 { return 0.05 / req.Traffic(at) }
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/sim"
@@ -23,7 +24,7 @@ func TestNoAlertInAMonthAtHalfTheSustainableBurn(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			scenario := sim.TensorWasm(epoch, tc.traffic)
+			scenario := catalog.Simulation(epoch, tc.traffic)
 			scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.0025 } // burn 0.5 of a 0.5% budget
 			scenario.HTTP.Seed = 42
 			events := replay(t, tensorWasm(t), scenario.Scrape, 30*24*time.Hour).Events
@@ -38,7 +39,7 @@ func TestNoAlertInAMonthAtHalfTheSustainableBurn(t *testing.T) {
 // its ticket within three days (the analysis says 60h).
 func TestVerySlowTierCatchesASustainedBurnOf1Point2WithinThreeDays(t *testing.T) {
 	start := 3 * 24 * time.Hour
-	scenario := sim.TensorWasm(epoch, sim.Constant(20), sim.Incident{Start: start, Duration: 4 * 24 * time.Hour, ErrorRatio: 1.2 * 0.005})
+	scenario := catalog.Simulation(epoch, sim.Constant(20), sim.Incident{Start: start, Duration: 4 * 24 * time.Hour, ErrorRatio: 1.2 * 0.005})
 	events := replay(t, tensorWasm(t), scenario.Scrape, 6*24*time.Hour+time.Hour).Events
 	var caught time.Duration
 	for _, e := range events {
@@ -58,7 +59,7 @@ func TestVerySlowTierCatchesASustainedBurnOf1Point2WithinThreeDays(t *testing.T)
 // One request a minute, and one of them fails: nobody is paged.
 func TestOneFailedRequestOnALowTrafficServiceDoesNotPage(t *testing.T) {
 	failure := sim.Incident{Start: 26 * time.Hour, Duration: time.Minute, ErrorRatio: 1}
-	scenario := sim.TensorWasm(epoch, sim.Constant(1.0/60), failure)
+	scenario := catalog.Simulation(epoch, sim.Constant(1.0/60), failure)
 	events := replay(t, tensorWasm(t), scenario.Scrape, 30*time.Hour).Events
 	_, bad := scenario.HTTP.Counts()
 	require.InDelta(t, 1, bad, 1e-9, "exactly one failed request")

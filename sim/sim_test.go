@@ -8,6 +8,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/sim"
 )
 
@@ -22,8 +23,8 @@ func scrapeAll(s *sim.Scenario, at time.Time) map[string]float64 {
 }
 
 func TestScenariosAreDeterministic(t *testing.T) {
-	a := sim.TensorWasm(start, sim.Diurnal(50, 10), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.3, LatencyFactor: 4})
-	b := sim.TensorWasm(start, sim.Diurnal(50, 10), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.3, LatencyFactor: 4})
+	a := catalog.Simulation(start, sim.Diurnal(50, 10), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.3, LatencyFactor: 4})
+	b := catalog.Simulation(start, sim.Diurnal(50, 10), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.3, LatencyFactor: 4})
 	for m := range 180 {
 		at := start.Add(time.Duration(m) * time.Minute)
 		require.Equal(t, scrapeAll(a, at), scrapeAll(b, at))
@@ -31,7 +32,7 @@ func TestScenariosAreDeterministic(t *testing.T) {
 }
 
 func TestHistogramBucketsAreCumulativeAndCountsAddUp(t *testing.T) {
-	s := sim.TensorWasm(start, sim.Constant(10))
+	s := catalog.Simulation(start, sim.Constant(10))
 	scrapeAll(s, start)
 	got := scrapeAll(s, start.Add(10*time.Minute))
 	invoke := `{__name__="tensor_wasm_http_request_duration_seconds_bucket", instance="tensor-wasm-0:9464", job="tensor-wasm", le="%s", method="POST", route="/invoke", status="200"}`
@@ -50,7 +51,7 @@ func TestHistogramBucketsAreCumulativeAndCountsAddUp(t *testing.T) {
 }
 
 func TestIncidentsFailAndSlowOnlyWhileActive(t *testing.T) {
-	h := sim.TensorWasm(start, sim.Constant(1), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.25, Routes: []string{"/invoke"}}).HTTP
+	h := catalog.Simulation(start, sim.Constant(1), sim.Incident{Start: time.Hour, Duration: time.Hour, ErrorRatio: 0.25, Routes: []string{"/invoke"}}).HTTP
 	require.Zero(t, h.ErrorRatioAt("/invoke", 59*time.Minute))
 	require.Equal(t, 0.25, h.ErrorRatioAt("/invoke", 90*time.Minute))
 	require.Zero(t, h.ErrorRatioAt("/healthz", 90*time.Minute))
@@ -64,7 +65,7 @@ func TestDiurnalSwingsBetweenPeakAndTrough(t *testing.T) {
 }
 
 func TestSlowRequestsLandAboveEveryBucket(t *testing.T) {
-	s := sim.TensorWasm(start, sim.Constant(10), sim.Incident{Duration: time.Hour, SlowRatio: 0.25, Routes: []string{"/invoke"}})
+	s := catalog.Simulation(start, sim.Constant(10), sim.Incident{Duration: time.Hour, SlowRatio: 0.25, Routes: []string{"/invoke"}})
 	scrapeAll(s, start)
 	got := scrapeAll(s, start.Add(10*time.Minute))
 	bucket := `{__name__="tensor_wasm_http_request_duration_seconds_bucket", instance="tensor-wasm-0:9464", job="tensor-wasm", le="%s", method="POST", route="/invoke", status="200"}`
@@ -75,7 +76,7 @@ func TestSlowRequestsLandAboveEveryBucket(t *testing.T) {
 
 func TestSeededNoiseRepeatsAndStaysNearTheMean(t *testing.T) {
 	run := func(seed uint64) float64 {
-		s := sim.TensorWasm(start, sim.Constant(10))
+		s := catalog.Simulation(start, sim.Constant(10))
 		s.HTTP.Seed = seed
 		scrapeAll(s, start)
 		scrapeAll(s, start.Add(time.Hour))

@@ -25,7 +25,7 @@ func server(t *testing.T) (*httptest.Server, *time.Time) {
 	t.Helper()
 	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	spec := catalog.TensorWasm()
-	s := simserver.New(sim.TensorWasm(now, sim.Constant(10)), spec.Services[0].Metrics, func() time.Time { return now },
+	s := simserver.New(catalog.Simulation(now, sim.Constant(10)), spec.Services[0].Metrics, func() time.Time { return now },
 		slog.New(slog.NewTextHandler(io.Discard, nil)))
 	ts := httptest.NewServer(s.Handler())
 	t.Cleanup(ts.Close)

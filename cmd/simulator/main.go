@@ -41,7 +41,7 @@ func main() {
 // serving and shutdown each have one place.
 func run(listen string, rps float64, seed uint64, log *slog.Logger) error {
 	spec := catalog.TensorWasm()
-	scenario := sim.TensorWasm(time.Now(), sim.Diurnal(rps, 10))
+	scenario := catalog.Simulation(time.Now(), sim.Diurnal(rps, 10))
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.001 }
 	scenario.HTTP.Seed = seed
 	srv := &http.Server{Handler: simserver.New(scenario, spec.Services[0].Metrics, time.Now, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
