@@ -250,7 +250,7 @@ func (p *planner) quantileScenario(r rulefmt.Rule, a model.ThresholdAlert) (scen
 	}
 	value := bucketQuantile(parseDecimal(q.Quantile), bs)
 	if !(value > above) {
-		return scenario{}, fmt.Errorf("P%s can never exceed %s: the histogram's highest bound is %s", model.Decimal(q.Quantile*100), model.Decimal(a.Above), model.Decimal(m.Buckets[len(m.Buckets)-1]))
+		return scenario{}, fmt.Errorf("the P%s quantile can never exceed %s: the histogram's highest bound is %s", model.Decimal(q.Quantile*100), model.Decimal(a.Above), model.Decimal(m.Buckets[len(m.Buckets)-1]))
 	}
 	exp, err := p.expAlert(r, labelsOf(r), map[string]string{}, value)
 	if err != nil {

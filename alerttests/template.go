@@ -66,7 +66,8 @@ var templateFuncs = template.FuncMap{
 	},
 	"toUpper": strings.ToUpper,
 	"toLower": strings.ToLower,
-	"title":   strings.Title, //nolint:staticcheck // Prometheus' templates offer the same deprecated function.
+	//lint:ignore SA1019 Prometheus' templates offer the same deprecated function.
+	"title": strings.Title,
 }
 
 // parsedTemplates caches annotation templates by text; most annotations

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	prommodel "github.com/prometheus/common/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -585,7 +586,7 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 			for k, v := range svc.Selector {
 				b.Set(k, v)
 			}
-			b.Set(labels.MetricName, name)
+			b.Set(prommodel.MetricNameLabel, name)
 			return b.Labels()
 		}
 		if !w.Latency {

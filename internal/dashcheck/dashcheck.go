@@ -1,3 +1,5 @@
+//lint:file-ignore SA1019 dashboard v1 types are what file provisioning loads.
+
 // Package dashcheck strictly decodes dashboard JSON with the Grafana
 // Foundation SDK's types, registering the SDK's panel and query plugins.
 // Only tests import it: the plugin registry is heavy, and generation has
