@@ -5,7 +5,6 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	prommodel "github.com/prometheus/common/model"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,12 +17,13 @@ import (
 	"testing"
 	"time"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/internal/specgen"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
