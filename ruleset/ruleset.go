@@ -32,6 +32,9 @@ type Set struct {
 	// Spec is the typed spec when the rules were built from one; a bundle
 	// directory or rule file has none.
 	Spec *model.Spec
+	// Dashboards are the UIDs of the bundle's dashboards (none for a rule
+	// file).
+	Dashboards []string
 }
 
 // Builtin is TensorWasm's built-in spec's rules.
@@ -44,12 +47,14 @@ func Builtin() (*Set, error) {
 func FromSpec(name string, s model.Spec) (*Set, error) {
 	set := &Set{Name: name, Version: s.Version, Spec: &s}
 	for i := range s.Services {
+		set.Dashboards = append(set.Dashboards, model.DashboardUID(s.Services[i].Name))
 		_, groups, err := rules.File(&s.Services[i], s.Version)
 		if err != nil {
 			return nil, err
 		}
 		set.Groups = append(set.Groups, groups.Groups...)
 	}
+	set.Dashboards = append(set.Dashboards, model.OverviewUID)
 	return set, nil
 }
 
@@ -114,7 +119,11 @@ func loadBundle(dir string) (*Set, error) {
 		if model.IsRuleFile(f.Path) {
 			files = append(files, f.Path)
 		}
+		if _, uid, ok := model.DashboardOf(f.Path); ok {
+			set.Dashboards = append(set.Dashboards, uid)
+		}
 	}
+	sort.Strings(set.Dashboards)
 	sort.Strings(files)
 	if len(files) == 0 {
 		return nil, fmt.Errorf("bundle %s holds no rule file", dir)

@@ -1,0 +1,112 @@
+// Package verify checks a running monitoring stack against a bundle: the
+// metric contract against the series Prometheus holds, the rule groups
+// Prometheus has loaded against the bundle's, Alertmanager's routing of
+// every severity, and Grafana's dashboards.
+package verify
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/tensorwasm/obsbundle/promapi"
+	"github.com/tensorwasm/obsbundle/ruleset"
+)
+
+// Config says what to check against which servers. Alertmanager and
+// Grafana are optional.
+type Config struct {
+	Set                   *ruleset.Set
+	Prometheus            *promapi.Client
+	Alertmanager, Grafana *promapi.Client
+	// Now is when to look (zero: now).
+	Now time.Time
+}
+
+// Finding is something that does not match.
+type Finding struct {
+	Check   string `json:"check"`
+	Subject string `json:"subject"`
+	Message string `json:"message"`
+}
+
+func (f Finding) String() string { return fmt.Sprintf("%s: %s: %s", f.Check, f.Subject, f.Message) }
+
+// Report holds the findings and what was seen on the way.
+type Report struct {
+	Findings []Finding `json:"findings"`
+	// Notes are facts that are not findings: series counts, scrape
+	// intervals, rules not yet evaluated.
+	Notes []string `json:"notes"`
+}
+
+func (r *Report) find(check, subject, format string, args ...any) {
+	r.Findings = append(r.Findings, Finding{Check: check, Subject: subject, Message: fmt.Sprintf(format, args...)})
+}
+
+func (r *Report) note(format string, args ...any) {
+	r.Notes = append(r.Notes, fmt.Sprintf(format, args...))
+}
+
+// Check names.
+const (
+	CheckContract     = "contract"
+	CheckScrape       = "scrape-interval"
+	CheckRules        = "rules"
+	CheckAlertmanager = "alertmanager"
+	CheckGrafana      = "grafana"
+)
+
+// Run performs every check. An error means a check could not run (a server
+// unreachable, a refused request); findings are in the report.
+func Run(ctx context.Context, cfg Config) (*Report, error) {
+	if cfg.Now.IsZero() {
+		cfg.Now = time.Now()
+	}
+	r := &Report{}
+	if err := contract(ctx, cfg, r); err != nil {
+		return r, err
+	}
+	if err := ruleDrift(ctx, cfg, r); err != nil {
+		return r, err
+	}
+	if cfg.Alertmanager != nil {
+		if err := alertmanager(ctx, cfg, r); err != nil {
+			return r, err
+		}
+	}
+	if cfg.Grafana != nil {
+		if err := grafana(ctx, cfg, r); err != nil {
+			return r, err
+		}
+	}
+	sort.SliceStable(r.Findings, func(i, j int) bool { return r.Findings[i].Check < r.Findings[j].Check })
+	return r, nil
+}
+
+// Text writes the report for a terminal.
+func (r *Report) Text(w io.Writer) {
+	for _, n := range r.Notes {
+		fmt.Fprintf(w, "  %s\n", n)
+	}
+	if len(r.Findings) == 0 {
+		fmt.Fprintln(w, "no findings: the running stack matches the bundle")
+		return
+	}
+	fmt.Fprintf(w, "%d finding(s):\n", len(r.Findings))
+	for _, f := range r.Findings {
+		fmt.Fprintf(w, "  %s\n", f)
+	}
+}
+
+func joinSorted(set map[string]bool) string {
+	out := make([]string, 0, len(set))
+	for k := range set {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return strings.Join(out, ", ")
+}
