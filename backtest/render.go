@@ -36,7 +36,7 @@ func plural(n int, one string) string {
 // Text writes the terminal summary.
 func (r *Result) Text(w io.Writer) {
 	fmt.Fprintf(w, "backtest %s -> %s UTC (%s), %s of %s fetched in %.1fs, replayed in %.1fs\n",
-		r.From.Format(stamp), r.To.Format(stamp), r.To.Sub(r.From), plural(r.Series, "series"), count(r.Samples)+" samples", r.FetchSeconds, r.ReplaySeconds)
+		r.From.Format(stamp), r.To.Format(stamp), r.To.Sub(r.From), seriesCount(r.Series), count(r.Samples)+" samples", r.FetchSeconds, r.ReplaySeconds)
 	for _, s := range r.SLOs {
 		sli := s.SLI
 		fmt.Fprintf(w, "SLO %s: objective %s, SLI over the range %s, budget remaining %s (%.0f bad of %.0f events)\n",
@@ -81,7 +81,7 @@ func times(n int) string {
 // each SLO by its key, to link.
 func (r *Result) Markdown(w io.Writer, charts map[string]string) {
 	fmt.Fprintf(w, "# Backtest %s to %s UTC\n\n", r.From.Format(stamp), r.To.Format(stamp))
-	fmt.Fprintf(w, "%s (%s) read from Prometheus: %s.\n\n", plural(r.Series, "series"), count(r.Samples)+" samples", "`"+strings.Join(r.Selectors, "`, `")+"`")
+	fmt.Fprintf(w, "%s (%s) read from Prometheus: %s.\n\n", seriesCount(r.Series), count(r.Samples)+" samples", "`"+strings.Join(r.Selectors, "`, `")+"`")
 	if len(r.Sets) == 2 {
 		fmt.Fprintf(w, "%s\n\n", r.Verdict())
 	}
@@ -212,4 +212,11 @@ func (r *Result) SVG(w io.Writer, slo SLOResult) {
 		}
 	}
 	fmt.Fprintln(w, "</svg>")
+}
+
+func seriesCount(n int) string {
+	if n == 1 {
+		return "1 series"
+	}
+	return fmt.Sprintf("%d series", n)
 }
