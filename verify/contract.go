@@ -52,8 +52,8 @@ func contract(ctx context.Context, cfg Config, r *Report) error {
 		le := ""
 		var others []*labels.Matcher
 		for _, m := range matchers(sel) {
-			if m.Name == "le" && m.Type == labels.MatchEqual {
-				le = m.Value
+			if m.Name == "le" {
+				le = m.String()
 			} else if m.Type == labels.MatchEqual {
 				others = append(others, m)
 			}
@@ -76,7 +76,7 @@ func contract(ctx context.Context, cfg Config, r *Report) error {
 		if len(bounds) == 0 {
 			continue // the metric itself is missing: reported above
 		}
-		r.find(CheckContract, sel.String(), "le=%q is not a bucket bound of %s: the data has %s", le, base, bucketList(bounds))
+		r.find(CheckContract, sel.String(), "%s is not a bucket bound of %s: the data has %s", le, base, bucketList(bounds))
 	}
 	if cfg.Set.Spec == nil {
 		return nil
