@@ -178,6 +178,10 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (io.Rea
 		if errors.As(err, &ne) && ne.Timeout() {
 			return nil, fmt.Errorf("%s %s: no answer within the timeout (-timeout): %w", c.what, u.Redacted(), err)
 		}
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err
+		}
 		return nil, &Unreachable{What: c.what, URL: c.base.Redacted(), Err: err}
 	}
 	if resp.StatusCode != http.StatusOK {

@@ -67,6 +67,9 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		cfg.Now = time.Now()
 	}
 	r := &Report{}
+	if err := reach(ctx, cfg, r); err != nil {
+		return r, err
+	}
 	if err := contract(ctx, cfg, r); err != nil {
 		return r, err
 	}
@@ -109,4 +112,37 @@ func joinSorted(set map[string]bool) string {
 	}
 	sort.Strings(out)
 	return strings.Join(out, ", ")
+}
+
+// reach asks each server for its version first, so that an unreachable
+// server or refused credentials are reported once, before any check.
+func reach(ctx context.Context, cfg Config, r *Report) error {
+	var build struct {
+		Version string `json:"version"`
+	}
+	if err := cfg.Prometheus.API(ctx, "/api/v1/status/buildinfo", nil, &build); err != nil {
+		return err
+	}
+	r.note("Prometheus %s at %s", build.Version, cfg.Prometheus.URL())
+	if cfg.Alertmanager != nil {
+		var st struct {
+			VersionInfo struct {
+				Version string `json:"version"`
+			} `json:"versionInfo"`
+		}
+		if err := cfg.Alertmanager.GetJSON(ctx, "/api/v2/status", nil, &st); err != nil {
+			return err
+		}
+		r.note("Alertmanager %s at %s", st.VersionInfo.Version, cfg.Alertmanager.URL())
+	}
+	if cfg.Grafana != nil {
+		var h struct {
+			Version string `json:"version"`
+		}
+		if err := cfg.Grafana.GetJSON(ctx, "/api/health", nil, &h); err != nil {
+			return err
+		}
+		r.note("Grafana %s at %s", h.Version, cfg.Grafana.URL())
+	}
+	return nil
 }

@@ -79,6 +79,10 @@ func fakeGrafana(t *testing.T, version string) string {
 	set, err := ruleset.Builtin()
 	require.NoError(t, err)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/api/health" {
+			_, _ = w.Write([]byte(`{"database":"ok","version":"10.4.0"}`))
+			return
+		}
 		uid := strings.TrimPrefix(r.URL.Path, "/api/dashboards/uid/")
 		if !slices.Contains(set.Dashboards, uid) {
 			http.NotFound(w, r)

@@ -11,7 +11,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -296,10 +295,6 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) int
 	rep, err := verify.Run(ctx, cfg)
 	if err != nil {
 		fmt.Fprintf(stderr, "live verify: %v\n", err)
-		var un *promapi.Unreachable
-		if errors.As(err, &un) {
-			return exitError
-		}
 		return exitError
 	}
 	if *asJSON {
