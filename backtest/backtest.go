@@ -34,6 +34,12 @@ type Config struct {
 	From, To         time.Time
 	// Chunk is how much history one request fetches (default 2h).
 	Chunk time.Duration
+	// Window is how much history is replayed at a time (default 1d): the
+	// engine holds every step of a window for every series a rule reads,
+	// so windows bound the replay's memory whatever the range.
+	Window time.Duration
+	// Parallel is how many requests are in flight at once (default 2).
+	Parallel int
 	// Progress, when set, receives a one-line progress indicator.
 	Progress io.Writer
 }
@@ -154,17 +160,51 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		defer ev.Close()
 		evs[i] = ev
 	}
-	began := time.Now()
-	if err := fetch(ctx, cfg, res, evs); err != nil {
-		return nil, err
+	if cfg.Window <= 0 {
+		cfg.Window = 24 * time.Hour
 	}
-	res.FetchSeconds = time.Since(began).Seconds()
-	began = time.Now()
-	for i, ev := range evs {
-		if err := ev.Evaluate(ctx, from, cfg.To); err != nil {
-			return nil, fmt.Errorf("replaying %s: %w", sets[i].Name, err)
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 2
+	}
+	// Windows are whole multiples of every group's interval, so each group
+	// keeps its evaluation grid from one window to the next. Consecutive
+	// windows share their boundary step, evaluated twice with the same
+	// data and so the same results.
+	_, longest := cfg.Primary.Intervals()
+	if cfg.Compare != nil {
+		if _, l := cfg.Compare.Intervals(); l > longest {
+			longest = l
 		}
 	}
+	window := cfg.Window.Truncate(lcm(longest, time.Minute))
+	if window <= 0 {
+		window = lcm(longest, time.Minute)
+	}
+	f := newFetcher(cfg, res, evs)
+	var fetchTime, replayTime time.Duration
+	for ws := from; ws.Before(cfg.To); ws = ws.Add(window) {
+		we := ws.Add(window)
+		if we.After(cfg.To) {
+			we = cfg.To
+		}
+		began := time.Now()
+		if err := f.fetch(ctx, we); err != nil {
+			return nil, err
+		}
+		fetchTime += time.Since(began)
+		began = time.Now()
+		for i, ev := range evs {
+			if err := ev.Evaluate(ctx, ws, we); err != nil {
+				return nil, fmt.Errorf("replaying %s: %w", sets[i].Name, err)
+			}
+		}
+		replayTime += time.Since(began)
+	}
+	if err := f.done(); err != nil {
+		return nil, err
+	}
+	res.FetchSeconds = fetchTime.Seconds()
+	began := time.Now()
 	slos, err := sloResults(ctx, evs[0], cfg.Primary, from, cfg.To)
 	if err != nil {
 		return nil, err
@@ -173,70 +213,161 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	for i, ev := range evs {
 		res.Sets = append(res.Sets, setResult(sets[i].Name, ev.Events, res))
 	}
-	res.ReplaySeconds = time.Since(began).Seconds()
+	res.ReplaySeconds = (replayTime + time.Since(began)).Seconds()
 	return res, nil
 }
 
-// fetch streams every selector's raw samples, chunk by chunk, into every
-// evaluator's storage. A range selector is closed on the left in
-// Prometheus 2 (open in 3), so a sample on a chunk boundary may come twice:
-// each series keeps its last timestamp and older samples are skipped.
-func fetch(ctx context.Context, cfg Config, res *Result, evs []*evaluator.Evaluator) error {
-	last := map[string]int64{}
-	perSelector := make([]int, len(res.Selectors))
-	chunks := int((cfg.To.Sub(res.From) + cfg.Chunk - 1) / cfg.Chunk)
-	n := 0
-	var buf []byte
-	for start := res.From; start.Before(cfg.To); start = start.Add(cfg.Chunk) {
-		end := start.Add(cfg.Chunk)
-		if end.After(cfg.To) {
-			end = cfg.To
+func lcm(a, b time.Duration) time.Duration {
+	x, y := a, b
+	for y != 0 {
+		x, y = y, x%y
+	}
+	if x == 0 {
+		return a + b
+	}
+	return a / x * b
+}
+
+// fetcher streams every selector's raw samples, chunk by chunk and in time
+// order, into every evaluator's storage. Requests run Parallel at a time,
+// each decoded into memory (one chunk of one selector); they are stored in
+// order. A range selector is closed on the left in Prometheus 2 (open in
+// 3), so a sample on a chunk boundary may come twice: each series keeps its
+// last timestamp and older samples are skipped.
+type fetcher struct {
+	cfg         Config
+	res         *Result
+	evs         []*evaluator.Evaluator
+	last        map[string]int64
+	perSelector []int
+	next        time.Time // start of the next chunk to fetch
+	chunks, n   int
+}
+
+func newFetcher(cfg Config, res *Result, evs []*evaluator.Evaluator) *fetcher {
+	return &fetcher{cfg: cfg, res: res, evs: evs, last: map[string]int64{}, perSelector: make([]int, len(res.Selectors)),
+		next: res.From, chunks: int((cfg.To.Sub(res.From) + cfg.Chunk - 1) / cfg.Chunk)}
+}
+
+type fetched struct {
+	series []rawSeries
+	err    error
+}
+
+type rawSeries struct {
+	l       labels.Labels
+	samples []promapi.Sample
+}
+
+type job struct {
+	start, end time.Time
+	sel        int
+	out        chan fetched
+}
+
+// fetch stores every chunk that ends at or before until (and the one that
+// holds until).
+func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
+	var jobs []job
+	for ; f.next.Before(until); f.next = f.next.Add(f.cfg.Chunk) {
+		end := f.next.Add(f.cfg.Chunk)
+		if end.After(f.cfg.To) {
+			end = f.cfg.To
 		}
-		for si, sel := range res.Selectors {
-			apps := make([]storage.Appender, len(evs))
-			for i, ev := range evs {
-				apps[i] = ev.Storage().Appender(ctx)
-			}
-			err := cfg.Prometheus.Raw(ctx, sel, end, end.Sub(start), func(l labels.Labels, samples []promapi.Sample) error {
-				buf = l.Bytes(buf)
-				key := string(buf)
-				prev, seen := last[key]
-				if !seen {
-					res.Series++
-					prev = math.MinInt64
-				}
-				perSelector[si]++
-				for _, s := range samples {
-					if s.T <= prev {
-						continue
-					}
-					for _, app := range apps {
-						if _, err := app.Append(0, l, s.T, s.V); err != nil {
-							return fmt.Errorf("storing %s: %w", l, err)
-						}
-					}
-					prev = s.T
-					res.Samples++
-				}
-				last[key] = prev
-				return nil
-			})
-			for _, app := range apps {
-				if err != nil {
-					_ = app.Rollback()
-				} else if cerr := app.Commit(); cerr != nil {
-					err = cerr
-				}
-			}
-			if err != nil {
-				return err
-			}
-		}
-		n++
-		if cfg.Progress != nil {
-			fmt.Fprintf(cfg.Progress, "\rfetching %s: chunk %d/%d, %d series, %s samples ", start.Format("2006-01-02 15:04"), n, chunks, res.Series, count(res.Samples))
+		for si := range f.res.Selectors {
+			jobs = append(jobs, job{start: f.next, end: end, sel: si, out: make(chan fetched, 1)})
 		}
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	queue := make(chan job)
+	go func() {
+		defer close(queue)
+		for _, j := range jobs {
+			select {
+			case queue <- j:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	for range f.cfg.Parallel {
+		go func() {
+			for j := range queue {
+				var got fetched
+				got.err = f.cfg.Prometheus.Raw(ctx, f.res.Selectors[j.sel], j.end, j.end.Sub(j.start), func(l labels.Labels, s []promapi.Sample) error {
+					got.series = append(got.series, rawSeries{l: l, samples: append([]promapi.Sample(nil), s...)})
+					return nil
+				})
+				j.out <- got
+			}
+		}()
+	}
+	var buf []byte
+	for i, j := range jobs {
+		got := <-j.out
+		if got.err != nil {
+			return got.err
+		}
+		apps := make([]storage.Appender, len(f.evs))
+		for k, ev := range f.evs {
+			apps[k] = ev.Storage().Appender(ctx)
+		}
+		var err error
+		for _, rs := range got.series {
+			buf = rs.l.Bytes(buf)
+			key := string(buf)
+			prev, seen := f.last[key]
+			if !seen {
+				f.res.Series++
+				prev = math.MinInt64
+			}
+			f.perSelector[j.sel]++
+			for _, s := range rs.samples {
+				if s.T <= prev {
+					continue
+				}
+				for _, app := range apps {
+					if _, err = app.Append(0, rs.l, s.T, s.V); err != nil {
+						err = fmt.Errorf("storing %s: %w", rs.l, err)
+						break
+					}
+				}
+				if err != nil {
+					break
+				}
+				prev = s.T
+				f.res.Samples++
+			}
+			f.last[key] = prev
+			if err != nil {
+				break
+			}
+		}
+		for _, app := range apps {
+			if err != nil {
+				_ = app.Rollback()
+			} else if cerr := app.Commit(); cerr != nil {
+				err = cerr
+			}
+		}
+		if err != nil {
+			return err
+		}
+		if j.sel == len(f.res.Selectors)-1 {
+			f.n++
+			if f.cfg.Progress != nil {
+				fmt.Fprintf(f.cfg.Progress, "\rfetching %s: chunk %d/%d, %s, %s samples ", j.start.Format("2006-01-02 15:04"), f.n, f.chunks, seriesCount(f.res.Series), count(f.res.Samples))
+			}
+		}
+		_ = i
+	}
+	return nil
+}
+
+// done checks that the range held data, and data of every selector.
+func (f *fetcher) done() error {
+	cfg, res := f.cfg, f.res
 	if cfg.Progress != nil {
 		fmt.Fprintln(cfg.Progress)
 	}
@@ -245,7 +376,7 @@ func fetch(ctx context.Context, cfg Config, res *Result, evs []*evaluator.Evalua
 			strings.Join(res.Selectors, ", "), res.From.Format(time.RFC3339), cfg.To.Format(time.RFC3339))
 	}
 	var missing []string
-	for i, c := range perSelector {
+	for i, c := range f.perSelector {
 		if c == 0 {
 			missing = append(missing, res.Selectors[i])
 		}
@@ -457,6 +588,9 @@ func setResult(name string, events []evaluator.Event, res *Result) SetResult {
 		}
 		switch e.State {
 		case evaluator.Firing:
+			if n := len(a.Firings); n > 0 && a.Firings[n-1].End == nil {
+				continue // the same episode, reported again by the next window
+			}
 			f := Firing{Start: e.At.UTC()}
 			if s := slos[a.SLO]; s != nil {
 				f.BudgetSpent = s.budgetSpent(e.At, rangeLen)
