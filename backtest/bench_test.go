@@ -77,7 +77,7 @@ func BenchmarkBacktestMonth(b *testing.B) {
 		b.Fatalf("%v: %s", err, out)
 	}
 	for b.Loop() {
-		cmd := exec.Command(bin, "backtest", "-quiet", "-prometheus", url, "-bundle", ruleFile,
+		cmd := exec.Command(bin, "backtest", "-quiet", "-no-gzip", "-prometheus", url, "-bundle", ruleFile,
 			"-from", start.Format(time.RFC3339), "-to", end.Format(time.RFC3339), "-out", filepath.Join(dir, "report"))
 		cmd.Stderr = os.Stderr
 		began := time.Now()

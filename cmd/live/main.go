@@ -85,6 +85,7 @@ func (c *connFlags) register(fs *flag.FlagSet, prefix, what string) {
 	fs.BoolVar(&c.opts.InsecureSkipVerify, p+"insecure-skip-verify", false, "do not verify "+what+"'s certificate")
 	fs.Var(&c.headers, p+"header", `extra header for `+what+`, "Name: value", repeatable (e.g. "X-Scope-OrgID: tenant-1")`)
 	fs.DurationVar(&c.opts.Timeout, p+"timeout", time.Minute, "timeout of each request to "+what)
+	fs.BoolVar(&c.opts.NoCompression, p+"no-gzip", false, "ask "+what+" for uncompressed responses (faster on the same host or a fast network)")
 }
 
 func (c *connFlags) client(what string) (*promapi.Client, error) {
@@ -109,6 +110,8 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	fromFlag := fs.String("from", "", "start of the range: RFC 3339, a date (2026-11-01) or Unix seconds (default: -to minus the longest SLO period)")
 	toFlag := fs.String("to", "", "end of the range (default: now)")
 	chunk := fs.Duration("chunk", 2*time.Hour, "history fetched per request")
+	window := fs.Duration("window", 24*time.Hour, "history replayed at a time: bounds memory")
+	parallel := fs.Int("parallel", 2, "requests in flight at once")
 	out := fs.String("out", "", "directory to write backtest.md, backtest.json and one timeline-<service>-<slo>.svg per SLO into")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of the summary")
 	quiet := fs.Bool("quiet", false, "no progress indicator on stderr")
@@ -153,7 +156,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return exitUsage
 		}
 	}
-	cfg := backtest.Config{Prometheus: client, Primary: primary, Compare: other, From: from, To: to, Chunk: *chunk}
+	cfg := backtest.Config{Prometheus: client, Primary: primary, Compare: other, From: from, To: to, Chunk: *chunk, Window: *window, Parallel: *parallel}
 	if !*quiet {
 		cfg.Progress = stderr
 	}
