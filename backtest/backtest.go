@@ -40,6 +40,9 @@ type Config struct {
 	Window time.Duration
 	// Parallel is how many requests are in flight at once (default 2).
 	Parallel int
+	// RemoteRead reads the history over the remote-read protocol instead
+	// of the query API.
+	RemoteRead bool
 	// Progress, when set, receives a one-line progress indicator.
 	Progress io.Writer
 }
@@ -295,7 +298,11 @@ func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
 		go func() {
 			for j := range queue {
 				var got fetched
-				got.err = f.cfg.Prometheus.Raw(ctx, f.res.Selectors[j.sel], j.end, j.end.Sub(j.start), func(l labels.Labels, s []promapi.Sample) error {
+				read := f.cfg.Prometheus.Raw
+				if f.cfg.RemoteRead {
+					read = f.cfg.Prometheus.RemoteRaw
+				}
+				got.err = read(ctx, f.res.Selectors[j.sel], j.end, j.end.Sub(j.start), func(l labels.Labels, s []promapi.Sample) error {
 					got.series = append(got.series, rawSeries{l: l, samples: append([]promapi.Sample(nil), s...)})
 					return nil
 				})

@@ -36,7 +36,8 @@ const (
 // BenchmarkBacktestMonth writes 30 days of 960 raw series as a TSDB block,
 // starts Debian's Prometheus on it, and runs the backtest command (built
 // from cmd/live) against it with the availability SLO's rules, reporting
-// its wall time and peak memory (maximum resident set size). Not part of
+// its wall time and peak memory (maximum resident set size), reading the
+// history over remote read and over the query API. Not part of
 // the test suite (it takes minutes): run it with
 //
 //	go test ./backtest -run '^$' -bench BacktestMonth -benchtime 1x -timeout 30m
@@ -76,22 +77,26 @@ func BenchmarkBacktestMonth(b *testing.B) {
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/live").CombinedOutput(); err != nil {
 		b.Fatalf("%v: %s", err, out)
 	}
-	for b.Loop() {
-		cmd := exec.Command(bin, "backtest", "-quiet", "-no-gzip", "-prometheus", url, "-bundle", ruleFile,
-			"-from", start.Format(time.RFC3339), "-to", end.Format(time.RFC3339), "-out", filepath.Join(dir, "report"))
-		cmd.Stderr = os.Stderr
-		began := time.Now()
-		summary, err := cmd.Output()
-		if err != nil {
-			b.Fatalf("%v\n%s", err, summary)
-		}
-		wall := time.Since(began)
-		ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-		b.Logf("%s", summary)
-		b.ReportMetric(wall.Seconds(), "wall-s")
-		b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB")
-		b.ReportMetric(float64(samples), "samples")
-		b.ReportMetric(float64(benchSeries()), "series")
+	for _, read := range []string{"remote", "query"} {
+		b.Run("read="+read, func(b *testing.B) {
+			for b.Loop() {
+				cmd := exec.Command(bin, "backtest", "-quiet", "-no-gzip", "-read", read, "-prometheus", url, "-bundle", ruleFile,
+					"-from", start.Format(time.RFC3339), "-to", end.Format(time.RFC3339), "-out", filepath.Join(dir, "report-"+read))
+				cmd.Stderr = os.Stderr
+				began := time.Now()
+				summary, err := cmd.Output()
+				if err != nil {
+					b.Fatalf("%v\n%s", err, summary)
+				}
+				wall := time.Since(began)
+				ru := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+				b.Logf("%s", summary)
+				b.ReportMetric(wall.Seconds(), "wall-s")
+				b.ReportMetric(float64(ru.Maxrss)/1024, "maxrss-MiB")
+				b.ReportMetric(float64(samples), "samples")
+				b.ReportMetric(float64(benchSeries()), "series")
+			}
+		})
 	}
 }
 

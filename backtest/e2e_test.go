@@ -173,6 +173,15 @@ func TestBacktestAgainstRealPrometheusMatchesInProcessReplay(t *testing.T) {
 		}
 	}
 
+	// Remote read gives the same history, so the same alerts.
+	remote, err := backtest.Run(context.Background(), backtest.Config{
+		Prometheus: client, Primary: primary, Compare: sloth, From: start, To: end, RemoteRead: true,
+	})
+	require.NoError(t, err)
+	require.Equal(t, res.Samples, remote.Samples)
+	require.Equal(t, want, spans(remote.Sets[0]))
+	require.Equal(t, spans(res.Sets[1]), spans(remote.Sets[1]))
+
 	var text, md, svg, js bytes.Buffer
 	res.Text(&text)
 	res.Markdown(&md, map[string]string{avail.Key(): "timeline.svg"})

@@ -172,6 +172,16 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (io.Rea
 	if err != nil {
 		return nil, err
 	}
+	resp, err := c.do(req)
+	if err != nil {
+		return nil, err
+	}
+	return resp.Body, nil
+}
+
+// do sends req with the client's headers and turns transport failures and
+// unexpected statuses into errors that say what to check.
+func (c *Client) do(req *http.Request) (*http.Response, error) {
 	for k, vs := range c.headers {
 		req.Header[k] = vs
 	}
@@ -179,7 +189,7 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (io.Rea
 	if err != nil {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return nil, fmt.Errorf("%s %s: no answer within the timeout (-timeout): %w", c.what, u.Redacted(), err)
+			return nil, fmt.Errorf("%s %s: no answer within the timeout (-timeout): %w", c.what, req.URL.Redacted(), err)
 		}
 		var ue *url.Error
 		if errors.As(err, &ue) {
@@ -190,9 +200,9 @@ func (c *Client) Get(ctx context.Context, path string, query url.Values) (io.Rea
 	if resp.StatusCode != http.StatusOK {
 		defer resp.Body.Close()
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 512))
-		return nil, &HTTPError{What: c.what, URL: u.Path, Status: resp.StatusCode, Body: apiError(b)}
+		return nil, &HTTPError{What: c.what, URL: req.URL.Path, Status: resp.StatusCode, Body: apiError(b)}
 	}
-	return resp.Body, nil
+	return resp, nil
 }
 
 // apiError picks the error out of a Prometheus API error body.

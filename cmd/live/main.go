@@ -112,6 +112,7 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 	chunk := fs.Duration("chunk", 2*time.Hour, "history fetched per request")
 	window := fs.Duration("window", 24*time.Hour, "history replayed at a time: bounds memory")
 	parallel := fs.Int("parallel", 2, "requests in flight at once")
+	read := fs.String("read", "query", "how to read the history: query (range vectors over the query API) or remote (remote read, streamed chunks)")
 	out := fs.String("out", "", "directory to write backtest.md, backtest.json and one timeline-<service>-<slo>.svg per SLO into")
 	asJSON := fs.Bool("json", false, "print the result as JSON instead of the summary")
 	quiet := fs.Bool("quiet", false, "no progress indicator on stderr")
@@ -156,7 +157,11 @@ func runBacktest(ctx context.Context, args []string, stdout, stderr io.Writer) i
 			return exitUsage
 		}
 	}
-	cfg := backtest.Config{Prometheus: client, Primary: primary, Compare: other, From: from, To: to, Chunk: *chunk, Window: *window, Parallel: *parallel}
+	if *read != "query" && *read != "remote" {
+		fmt.Fprintf(stderr, "live backtest: -read %q: expected query or remote\n", *read)
+		return exitUsage
+	}
+	cfg := backtest.Config{RemoteRead: *read == "remote", Prometheus: client, Primary: primary, Compare: other, From: from, To: to, Chunk: *chunk, Window: *window, Parallel: *parallel}
 	if !*quiet {
 		cfg.Progress = stderr
 	}
