@@ -54,10 +54,11 @@ type Result struct {
 	Selectors []string
 	Series    int
 	Samples   int64
-	// FetchSeconds and ReplaySeconds are wall-clock times.
-	FetchSeconds, ReplaySeconds float64
-	Sets                        []SetResult
-	SLOs                        []SLOResult
+	// FetchSeconds and ReplaySeconds are the wall-clock times spent
+	// fetching and replaying, which overlap; WallSeconds is the whole run.
+	FetchSeconds, ReplaySeconds, WallSeconds float64
+	Sets                                     []SetResult
+	SLOs                                     []SLOResult
 }
 
 // Weeks is the range in weeks.
@@ -179,29 +180,66 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			longest = l
 		}
 	}
-	window := cfg.Window.Truncate(lcm(longest, time.Minute))
-	if window <= 0 {
-		window = lcm(longest, time.Minute)
+	step := cfg.Window.Truncate(lcm(longest, time.Minute))
+	if step <= 0 {
+		step = lcm(longest, time.Minute)
 	}
 	f := newFetcher(cfg, res, evs)
-	var fetchTime, replayTime time.Duration
-	for ws := from; ws.Before(cfg.To); ws = ws.Add(window) {
-		we := ws.Add(window)
+	type window struct{ from, to time.Time }
+	var windows []window
+	for ws := from; ws.Before(cfg.To); ws = ws.Add(step) {
+		we := ws.Add(step)
 		if we.After(cfg.To) {
 			we = cfg.To
 		}
-		began := time.Now()
-		if err := f.fetch(ctx, we); err != nil {
+		windows = append(windows, window{ws, we})
+	}
+	// The next window's history is fetched while this one is replayed:
+	// Prometheus and the decoding run beside the engine. The buffer lets
+	// the fetch run at most one window ahead.
+	wall := time.Now()
+	fetched := make(chan error, 1)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var fetchTime time.Duration
+	go func() {
+		defer close(fetched)
+		for _, w := range windows {
+			began := time.Now()
+			err := f.fetch(fctx, w.to)
+			fetchTime += time.Since(began)
+			select {
+			case fetched <- err:
+			case <-fctx.Done():
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	}()
+	// On an error, the fetch stops before the evaluators close.
+	stop := func() {
+		cancel()
+		for range fetched {
+		}
+	}
+	var replayTime time.Duration
+	for _, w := range windows {
+		if err := <-fetched; err != nil {
+			stop()
 			return nil, err
 		}
-		fetchTime += time.Since(began)
-		began = time.Now()
+		began := time.Now()
 		for i, ev := range evs {
-			if err := ev.Evaluate(ctx, ws, we); err != nil {
+			if err := ev.Evaluate(ctx, w.from, w.to); err != nil {
+				stop()
 				return nil, fmt.Errorf("replaying %s: %w", sets[i].Name, err)
 			}
 		}
 		replayTime += time.Since(began)
+	}
+	for range fetched {
 	}
 	if err := f.done(); err != nil {
 		return nil, err
@@ -217,6 +255,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		res.Sets = append(res.Sets, setResult(sets[i].Name, ev.Events, res))
 	}
 	res.ReplaySeconds = (replayTime + time.Since(began)).Seconds()
+	res.WallSeconds = time.Since(wall).Seconds()
 	return res, nil
 }
 
@@ -241,15 +280,22 @@ type fetcher struct {
 	cfg         Config
 	res         *Result
 	evs         []*evaluator.Evaluator
-	last        map[string]int64
+	last        map[string]*seriesState
 	perSelector []int
 	next        time.Time // start of the next chunk to fetch
 	chunks, n   int
 }
 
 func newFetcher(cfg Config, res *Result, evs []*evaluator.Evaluator) *fetcher {
-	return &fetcher{cfg: cfg, res: res, evs: evs, last: map[string]int64{}, perSelector: make([]int, len(res.Selectors)),
+	return &fetcher{cfg: cfg, res: res, evs: evs, last: map[string]*seriesState{}, perSelector: make([]int, len(res.Selectors)),
 		next: res.From, chunks: int((cfg.To.Sub(res.From) + cfg.Chunk - 1) / cfg.Chunk)}
+}
+
+// seriesState is a fetched series' last timestamp and its reference in
+// each evaluator's storage, which spares a label lookup per sample.
+type seriesState struct {
+	prev int64
+	refs []storage.SeriesRef
 }
 
 type fetched struct {
@@ -323,19 +369,19 @@ func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
 		var err error
 		for _, rs := range got.series {
 			buf = rs.l.Bytes(buf)
-			key := string(buf)
-			prev, seen := f.last[key]
-			if !seen {
+			st := f.last[string(buf)]
+			if st == nil {
 				f.res.Series++
-				prev = math.MinInt64
+				st = &seriesState{prev: math.MinInt64, refs: make([]storage.SeriesRef, len(apps))}
+				f.last[string(buf)] = st
 			}
 			f.perSelector[j.sel]++
 			for _, s := range rs.samples {
-				if s.T <= prev {
+				if s.T <= st.prev {
 					continue
 				}
-				for _, app := range apps {
-					if _, err = app.Append(0, rs.l, s.T, s.V); err != nil {
+				for k, app := range apps {
+					if st.refs[k], err = app.Append(st.refs[k], rs.l, s.T, s.V); err != nil {
 						err = fmt.Errorf("storing %s: %w", rs.l, err)
 						break
 					}
@@ -343,10 +389,9 @@ func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
 				if err != nil {
 					break
 				}
-				prev = s.T
+				st.prev = s.T
 				f.res.Samples++
 			}
-			f.last[key] = prev
 			if err != nil {
 				break
 			}

@@ -35,8 +35,8 @@ func plural(n int, one string) string {
 
 // Text writes the terminal summary.
 func (r *Result) Text(w io.Writer) {
-	fmt.Fprintf(w, "backtest %s -> %s UTC (%s), %s of %s fetched in %.1fs, replayed in %.1fs\n",
-		r.From.Format(stamp), r.To.Format(stamp), r.To.Sub(r.From), seriesCount(r.Series), count(r.Samples)+" samples", r.FetchSeconds, r.ReplaySeconds)
+	fmt.Fprintf(w, "backtest %s -> %s UTC (%s): %s, %s, fetched and replayed in %.1fs (fetching %.1fs, replaying %.1fs, overlapped)\n",
+		r.From.Format(stamp), r.To.Format(stamp), r.To.Sub(r.From), seriesCount(r.Series), count(r.Samples)+" samples", r.WallSeconds, r.FetchSeconds, r.ReplaySeconds)
 	for _, s := range r.SLOs {
 		sli := s.SLI
 		fmt.Fprintf(w, "SLO %s: objective %s, SLI over the range %s, budget remaining %s (%.0f bad of %.0f events)\n",
