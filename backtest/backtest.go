@@ -231,6 +231,9 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		began := time.Now()
+		// One evaluator at a time: the evaluator reads a range query's
+		// result after closing the query, which hands its points back to
+		// the engine's shared pools, so two must not run at once.
 		for i, ev := range evs {
 			if err := ev.Evaluate(ctx, w.from, w.to); err != nil {
 				stop()

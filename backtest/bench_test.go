@@ -41,6 +41,8 @@ const (
 // the test suite (it takes minutes): run it with
 //
 //	go test ./backtest -run '^$' -bench BacktestMonth -benchtime 1x -timeout 30m
+//
+// BENCH_WINDOW sets the backtest's -window (default 24h).
 func BenchmarkBacktestMonth(b *testing.B) {
 	dir := b.TempDir()
 	end := time.Now().UTC().Truncate(24 * time.Hour)
@@ -80,7 +82,11 @@ func BenchmarkBacktestMonth(b *testing.B) {
 	for _, read := range []string{"remote", "query"} {
 		b.Run("read="+read, func(b *testing.B) {
 			for b.Loop() {
-				cmd := exec.Command(bin, "backtest", "-quiet", "-no-gzip", "-read", read, "-prometheus", url, "-bundle", ruleFile,
+				window := os.Getenv("BENCH_WINDOW")
+				if window == "" {
+					window = "24h"
+				}
+				cmd := exec.Command(bin, "backtest", "-quiet", "-no-gzip", "-read", read, "-window", window, "-prometheus", url, "-bundle", ruleFile,
 					"-from", start.Format(time.RFC3339), "-to", end.Format(time.RFC3339), "-out", filepath.Join(dir, "report-"+read))
 				cmd.Stderr = os.Stderr
 				began := time.Now()
