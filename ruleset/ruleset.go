@@ -55,6 +55,7 @@ func FromSpec(name string, s model.Spec) (*Set, error) {
 		set.Groups = append(set.Groups, groups.Groups...)
 	}
 	set.Dashboards = append(set.Dashboards, model.OverviewUID)
+	sort.Strings(set.Dashboards)
 	return set, nil
 }
 

@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/tensorwasm/obsbundle/promapi"
@@ -103,15 +102,6 @@ func (r *Report) Text(w io.Writer) {
 	for _, f := range r.Findings {
 		fmt.Fprintf(w, "  %s\n", f)
 	}
-}
-
-func joinSorted(set map[string]bool) string {
-	out := make([]string, 0, len(set))
-	for k := range set {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return strings.Join(out, ", ")
 }
 
 // reach asks each server for its version first, so that an unreachable
