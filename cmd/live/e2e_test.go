@@ -168,6 +168,7 @@ func TestVerifyAgainstRealServers(t *testing.T) {
 			if len(c.want) == 0 {
 				require.Equal(t, exitOK, code, out)
 				require.Contains(t, out, "no findings")
+				backtestCLI(t, prom)
 				return
 			}
 			require.Equal(t, exitFindings, code, out)
@@ -175,5 +176,23 @@ func TestVerifyAgainstRealServers(t *testing.T) {
 				require.Contains(t, out, w)
 			}
 		})
+	}
+}
+
+// backtestCLI runs the backtest command over the stack's half hour and
+// checks it writes its four reports.
+func backtestCLI(t *testing.T, prom string) {
+	dir := t.TempDir()
+	to := time.Now().UTC()
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), []string{"backtest", "-prometheus", prom, "-read", "remote",
+		"-from", to.Add(-30 * time.Minute).Format(time.RFC3339), "-to", to.Format(time.RFC3339), "-out", dir}, &stdout, &stderr)
+	require.Equal(t, exitOK, code, stderr.String())
+	require.Contains(t, stdout.String(), "built-in TensorWasm spec 1.0.0: 0 pages (0.0/week), 0 tickets (0.0/week)")
+	require.Contains(t, stderr.String(), "fetching")
+	for _, f := range []string{"backtest.md", "backtest.json", "timeline-tensor-wasm-availability_http.svg"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		require.NoError(t, err)
+		require.NotEmpty(t, b, f)
 	}
 }
