@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/tensorwasm/obsbundle/catalog"

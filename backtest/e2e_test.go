@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/backtest"
+	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
 	"github.com/tensorwasm/obsbundle/promapi"
@@ -22,7 +23,7 @@ import (
 // history is the simulated TensorWasm of the end-to-end test: three days
 // at a diurnal rate with 0.1% errors and three incidents.
 func history(start time.Time) *sim.Scenario {
-	s := sim.TensorWasm(start, sim.Diurnal(20, 5),
+	s := catalog.Simulation(start, sim.Diurnal(20, 5),
 		sim.Incident{Start: 20 * time.Hour, Duration: 20 * time.Minute, ErrorRatio: 1},                               // outage: fast burn
 		sim.Incident{Start: 40 * time.Hour, Duration: 3 * time.Hour, ErrorRatio: 0.1},                                // slow burn
 		sim.Incident{Start: 60 * time.Hour, Duration: 30 * time.Minute, SlowRatio: 0.3, Routes: []string{"/invoke"}}, // latency

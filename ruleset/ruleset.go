@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tensorwasm/obsbundle/catalog"

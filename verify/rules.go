@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/model/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/model"
 )

@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/prometheus/prometheus/model/rulefmt"
 	"github.com/stretchr/testify/require"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
@@ -53,7 +53,7 @@ func (s stack) start(t *testing.T) (prom, am string) {
 
 	end := time.Now().UTC().Truncate(15 * time.Second)
 	start := end.Add(-30 * time.Minute)
-	scenario := sim.TensorWasm(start, sim.Constant(20))
+	scenario := catalog.Simulation(start, sim.Constant(20))
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.001 }
 	if s.scenario != nil {
 		s.scenario(scenario)
