@@ -14,11 +14,11 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/prometheus/prometheus/tsdb"
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/ruleset"

@@ -13,10 +13,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"

@@ -7,8 +7,8 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
+	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/model"
 )
 

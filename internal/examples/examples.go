@@ -61,5 +61,3 @@ func Pair(t testing.TB) model.Spec {
 	}
 	return s
 }
-
-
