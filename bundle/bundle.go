@@ -15,7 +15,9 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"runtime"
 	"sort"
+	"sync"
 
 	"github.com/grafana/grafana-foundation-sdk/go/dashboard"
 
@@ -86,60 +88,17 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 		want[t] = true
 	}
 	k8s := targets.Bundle{Name: s.Name, Version: s.Version}
-	for i := range s.Services {
-		svc := &s.Services[i]
-		data, groups, err := rules.File(svc, s.Version)
-		if err != nil {
-			return nil, err
-		}
-		st := ServiceStats{Service: svc.Name, RuleFile: model.RuleFile(svc.Name)}
-		for _, g := range groups.Groups {
-			for _, r := range g.Rules {
-				if r.Alert != "" {
-					st.Alerting++
-				} else {
-					st.Recording++
-				}
-			}
-		}
-		b.Stats = append(b.Stats, st)
-		b.add("the rules of service "+svc.Name, st.RuleFile, data)
-		if want[targets.Kubernetes] {
-			pr, err := targets.PrometheusRule(k8s, svc.Name, *groups)
-			if err != nil {
-				return nil, err
-			}
-			b.add("the PrometheusRule of service "+svc.Name, model.PrometheusRuleFile(svc.Name), pr)
-		}
-		if want[targets.Mimir] {
-			ns, err := targets.MimirNamespace(svc.Name, *groups)
-			if err != nil {
-				return nil, err
-			}
-			b.add("the Mimir namespace of service "+svc.Name, model.MimirFile(svc.Name), ns)
-		}
-		tests, err := alerttests.File(svc, *groups, path.Base(st.RuleFile))
-		if err != nil {
-			return nil, err
-		}
-		b.Files = append(b.Files, File{Path: model.RuleTestFile(svc.Name), Data: tests})
-		cells := report.Analyze(svc)
-		if len(cells) > 0 {
-			b.Files = append(b.Files,
-				File{Path: model.ReportFile(svc.Name), Data: report.Markdown(svc, cells)},
-				File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
-		}
-		b.attribute("the alert tests and report of service " + svc.Name)
-		d, panels, err := dashboards.Service(svc, s.Version)
-		if err != nil {
-			return nil, fmt.Errorf("service %s dashboard: %w", svc.Name, err)
-		}
-		for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: *groups, Cells: cells, Panels: panels}) {
-			b.add("the runbooks of service "+svc.Name, path, data)
-		}
-		if err := b.addDashboard("the dashboard of service "+svc.Name, svc.Title, d); err != nil {
-			return nil, err
-		}
+	parts, err := eachService(s.Services, func(svc *model.Service) (*Bundle, error) {
+		p := &Bundle{}
+		return p, p.addService(svc, s.Version, want, k8s)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range parts {
+		b.Files = append(b.Files, p.Files...)
+		b.Stats = append(b.Stats, p.Stats...)
+		b.Dashboards = append(b.Dashboards, p.Dashboards...)
 	}
 	overview, err := dashboards.Overview(s)
 	if err != nil {
@@ -174,6 +133,98 @@ func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
 		}
 	}
 	return b, b.seal()
+}
+
+// addService adds every file of one service: rules, alert tests, report,
+// runbooks, dashboard, and the service's part of the extra targets.
+func (b *Bundle) addService(svc *model.Service, version string, want map[targets.Target]bool, k8s targets.Bundle) error {
+	data, groups, err := rules.File(svc, version)
+	if err != nil {
+		return err
+	}
+	st := ServiceStats{Service: svc.Name, RuleFile: model.RuleFile(svc.Name)}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				st.Alerting++
+			} else {
+				st.Recording++
+			}
+		}
+	}
+	b.Stats = append(b.Stats, st)
+	b.add("the rules of service "+svc.Name, st.RuleFile, data)
+	if want[targets.Kubernetes] {
+		pr, err := targets.PrometheusRule(k8s, svc.Name, *groups)
+		if err != nil {
+			return err
+		}
+		b.add("the PrometheusRule of service "+svc.Name, model.PrometheusRuleFile(svc.Name), pr)
+	}
+	if want[targets.Mimir] {
+		ns, err := targets.MimirNamespace(svc.Name, *groups)
+		if err != nil {
+			return err
+		}
+		b.add("the Mimir namespace of service "+svc.Name, model.MimirFile(svc.Name), ns)
+	}
+	tests, err := alerttests.File(svc, *groups, path.Base(st.RuleFile))
+	if err != nil {
+		return err
+	}
+	b.Files = append(b.Files, File{Path: model.RuleTestFile(svc.Name), Data: tests})
+	cells := report.Analyze(svc)
+	if len(cells) > 0 {
+		b.Files = append(b.Files,
+			File{Path: model.ReportFile(svc.Name), Data: report.Markdown(svc, cells)},
+			File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
+	}
+	b.attribute("the alert tests and report of service " + svc.Name)
+	d, panels, err := dashboards.Service(svc, version)
+	if err != nil {
+		return fmt.Errorf("service %s dashboard: %w", svc.Name, err)
+	}
+	for path, data := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: *groups, Cells: cells, Panels: panels}) {
+		b.add("the runbooks of service "+svc.Name, path, data)
+	}
+	if err := b.addDashboard("the dashboard of service "+svc.Name, svc.Title, d); err != nil {
+		return err
+	}
+	return nil
+}
+
+// eachService runs build on every service, on as many cores as there are,
+// and returns the results in the services' order; the first error in that
+// order wins, so output and errors do not depend on scheduling.
+func eachService(svcs []model.Service, build func(*model.Service) (*Bundle, error)) ([]*Bundle, error) {
+	parts := make([]*Bundle, len(svcs))
+	errs := make([]error, len(svcs))
+	next := make(chan int)
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(svcs)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				parts[i], errs[i] = build(&svcs[i])
+			}
+		}()
+	}
+	for i := range svcs {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	return parts, firstError(errs)
+}
+
+func firstError(errs []error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // addKubernetes adds a sidecar ConfigMap per dashboard and the production
