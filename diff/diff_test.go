@@ -93,7 +93,7 @@ func TestAlertsOfServicesSharingNamesAreComparedPerService(t *testing.T) {
 	r, err := diff.Compare(write(t, old), write(t, next))
 	require.NoError(t, err)
 	require.Contains(t, changes(r), "removed AvailabilityFastBurn{service=tensor-wasm-eu,slo=availability_http}")
-	require.Contains(t, changes(r), "removed SLOMetricAbsent{service=tensor-wasm-eu,slo=availability_http}")
+	require.Contains(t, changes(r), "removed SLOUnmeasured{service=tensor-wasm-eu,slo=availability_http}")
 	require.NotContains(t, changes(r), "service=tensor-wasm,")
 }
 

@@ -29,7 +29,7 @@ func TestDecimalsAreWrittenAsAPersonWould(t *testing.T) {
 
 func TestAlertNamesAreCamelCaseWithAcronyms(t *testing.T) {
 	require.Equal(t, "AvailabilityFastBurn", model.AlertName("availability-fast-burn"))
-	require.Equal(t, "SLOMetricAbsent", model.AlertName(model.AbsentAlert))
+	require.Equal(t, "SLOUnmeasured", model.AlertName(model.UnmeasuredAlert))
 	require.Equal(t, "HealthzSlow", model.AlertName("healthz-slow"))
 }
 

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -163,7 +164,7 @@ func (v *validator) service(p string, s *Service) {
 		}
 		alerts[id] = path
 	}
-	claim(p+".slos", AbsentAlert)
+	claim(p+".slos", UnmeasuredAlert)
 	slos := map[string]bool{}
 	for i := range s.SLOs {
 		o := &s.SLOs[i]
@@ -263,6 +264,37 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 		}
 		tiers[t.Name] = true
 		v.tier(tp, s, o, t)
+	}
+	v.pageLadder(p, o)
+}
+
+// pageLadder checks that an SLO's page tiers form a ladder: the slower
+// (lower factor) a tier, the longer its windows and its `for`. An SLO's page
+// alerts share one incident, and the tier that opens it holds it while a
+// faster one waits (package rules); a slower tier that detected sooner than
+// a faster one would hold every incident and keep the faster from paging.
+func (v *validator) pageLadder(p string, o *SLO) {
+	// Pairs in factor order are checked; the relations chain, so that
+	// covers every pair.
+	var page []int
+	for i, t := range o.Tiers {
+		if t.Severity == Page && t.Factor > 0 {
+			page = append(page, i)
+		}
+	}
+	sort.SliceStable(page, func(a, b int) bool { return o.Tiers[page[a]].Factor > o.Tiers[page[b]].Factor })
+	for k := 1; k < len(page); k++ {
+		fast, slow := o.Tiers[page[k-1]], o.Tiers[page[k]]
+		tp := fmt.Sprintf("%s.tiers[%d]", p, page[k])
+		switch {
+		case slow.Factor == fast.Factor:
+			v.addf(tp+".factor", "expected page tiers of distinct factors, but %s and %s both burn at %sx; merge them or make one a ticket",
+				fast.Name, slow.Name, Decimal(slow.Factor))
+		case !Laddered(fast, slow):
+			v.addf(tp, "expected page tier %s (%sx) to have a long window of at least %s, a short window longer than %s and a for of at least %s, those of the faster page tier %s (%sx), got %s, %s and %s: "+
+				"the page tier that fires first holds the incident, so a slower tier that detects sooner would keep the faster one from ever paging",
+				slow.Name, Decimal(slow.Factor), fast.Long, fast.Short, fast.For, fast.Name, Decimal(fast.Factor), slow.Long, slow.Short, slow.For)
+		}
 	}
 }
 
@@ -421,4 +453,14 @@ func (s *Service) hasLabel(l string) bool {
 		}
 	}
 	return false
+}
+
+// Laddered says whether two page tiers of one SLO may share its incident:
+// their factors differ, and the slower has windows and a `for` at least as
+// long as the faster's (its short window strictly longer).
+func Laddered(a, b Tier) bool {
+	if a.Factor < b.Factor {
+		a, b = b, a
+	}
+	return a.Factor != b.Factor && b.Long >= a.Long && b.Short > a.Short && b.For >= a.For
 }
