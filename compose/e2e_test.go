@@ -222,7 +222,7 @@ func notifications(t *testing.T, ctx context.Context, simURL, receiver string) i
 type amAlert struct {
 	Labels map[string]string `json:"labels"`
 	Status struct {
-		State       string   `json:"state"`
+		State string `json:"state"`
 	} `json:"status"`
 }
 
