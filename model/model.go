@@ -86,6 +86,10 @@ type SLO struct {
 	// Alerting chooses how tiers compare: error ratios (default) or bad
 	// event counts against the budget measured over the period.
 	Alerting AlertingMode `yaml:"alerting"`
+	// Labels go on every rule of the SLO, recorded series and alerts
+	// alike (owner, category), so existing routes and queries that select
+	// on them keep working; an imported Sloth spec's labels land here.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // AlertingMode is how an SLO's tiers decide to fire.
@@ -154,6 +158,12 @@ type Tier struct {
 	Short    Duration `yaml:"short"`
 	Factor   float64  `yaml:"factor"`
 	For      Duration `yaml:"for"`
+	// Labels and Annotations are added to the tier's alert, for the routing
+	// keys and texts an existing Alertmanager setup expects (Sloth's
+	// page_alert and ticket_alert labels, say). Annotations may replace the
+	// generated summary and description, never the runbook or dashboard link.
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
 }
 
 // ThresholdAlert is a plain alert on one indicator crossing a fixed value,

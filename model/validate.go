@@ -251,6 +251,7 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 		v.addf(p+".alerting", "expected ratio or budget, got %q", o.Alerting)
 	}
 	v.sli(p+".sli", s, &o.SLI)
+	v.labels(p+".labels", o.Labels)
 	tiers := map[string]bool{}
 	for i := range o.Tiers {
 		t := &o.Tiers[i]
@@ -348,8 +349,38 @@ func (v *validator) severity(path string, sev Severity) {
 	}
 }
 
+// labels checks a spec's own labels: Prometheus label names the generator
+// does not set itself, with values.
+func (v *validator) labels(p string, ls map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected a Prometheus label name")
+		case ReservedLabel(k):
+			v.addf(p+"."+k, "the generator sets %q itself; choose another label name", k)
+		case ls[k] == "":
+			v.addf(p+"."+k, "expected a non-empty label value")
+		}
+	}
+}
+
+// annotations checks a tier's own annotations: names the generator's link
+// annotations do not take.
+func (v *validator) annotations(p string, as map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(as)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected an annotation name of letters, digits and underscores")
+		case ReservedAnnotation(k):
+			v.addf(p+"."+k, "the generator derives %q from the service's URLs; set runbookBaseURL or grafanaURL instead", k)
+		}
+	}
+}
+
 func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 	v.severity(p+".severity", t.Severity)
+	v.labels(p+".labels", t.Labels)
+	v.annotations(p+".annotations", t.Annotations)
 	v.window(p+".long", s, t.Long)
 	v.window(p+".short", s, t.Short)
 	if t.Short >= t.Long {
