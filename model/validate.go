@@ -275,6 +275,13 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		e := sli.Events
 		m := v.metric(p+".events.metric", s, e.Metric, Counter)
 		v.matchers(p+".events.total", s, m, e.Total)
+		if e.BadMetric != "" {
+			if e.BadMetric == e.Metric {
+				v.addf(p+".events.badMetric", "expected another counter than metric %q; to pick failures of one counter, leave badMetric out and set bad", e.Metric)
+			}
+			v.matchers(p+".events.bad", s, v.metric(p+".events.badMetric", s, e.BadMetric, Counter), e.Bad)
+			break
+		}
 		if strings.TrimSpace(e.Bad) == "" {
 			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
 		}

@@ -13,6 +13,7 @@ import (
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/model"
@@ -24,6 +25,7 @@ import (
 var importForms = []string{
 	"testdata/import/sloth-multi.yaml",
 	"testdata/import/sloth-crd.yaml",
+	"testdata/import/sloth-two-counters.yaml",
 	"testdata/import/openslo-v1alpha.yaml",
 	"testdata/import/openslo-v1-list.yaml",
 	"testdata/import/openslo-v1-multi.yaml",
@@ -109,6 +111,18 @@ func TestSlothCRDDocumentsConvertWithCamelCaseFields(t *testing.T) {
 	require.Equal(t, 0.99, slo(t, service(t, s, "search"), "requests").Objective)
 }
 
+func TestFailuresOfACounterOfTheirOwnMapToTwoCounters(t *testing.T) {
+	s, _ := load(t, "testdata/import/sloth-two-counters.yaml")
+	svc := service(t, s, "shop")
+	require.Equal(t, map[string]string{"job": "shop"}, svc.Selector)
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", BadMetric: "app_errors_total"}, slo(t, svc, "requests").SLI.Events)
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", Total: `route="/pay"`, BadMetric: "app_errors_total", Bad: `route="/pay",kind="timeout"`},
+		slo(t, svc, "pay_timeouts").SLI.Events)
+	total, bad := svc.EventSelectors(slo(t, svc, "pay_timeouts").SLI.Events)
+	require.Equal(t, `http_requests_total{job="shop",route="/pay"}`, total)
+	require.Equal(t, `app_errors_total{job="shop",route="/pay",kind="timeout"}`, bad)
+}
+
 func TestOpenSLOAlphaGoodOverTotalBecomesItsExactComplement(t *testing.T) {
 	s, _ := load(t, "testdata/import/openslo-v1alpha.yaml")
 	o := slo(t, service(t, s, "shop"), "shop_availability")
@@ -160,7 +174,7 @@ func TestImportedRulesPassPromtool(t *testing.T) {
 			services++
 		}
 	}
-	require.Equal(t, 10, services)
+	require.Equal(t, 11, services)
 }
 
 // shopFeed simulates the counters and histogram every fixture reads: per
@@ -183,6 +197,9 @@ func shopFeed(start time.Time) evaluator.Feed {
 				all = append(all, series{labels.FromStrings("__name__", "http_request_duration_seconds_bucket", "job", job, "route", route, "le", le), base * []float64{0.6, 0.9, 0.97, 1}[i]})
 			}
 			all = append(all, series{labels.FromStrings("__name__", "http_request_duration_seconds_count", "job", job, "route", route), base})
+			for k, kind := range []string{"timeout", "panic"} {
+				all = append(all, series{labels.FromStrings("__name__", "app_errors_total", "job", job, "route", route, "kind", kind), float64(1+r) * float64(1+k) * 0.3})
+			}
 		}
 	}
 	return func(t time.Time, add func(labels.Labels, float64)) {
@@ -206,6 +223,10 @@ var originals = []struct {
 		`(sum(rate(http_request_duration_seconds_count{job="shop",route="/pay"}[1h])) - sum(rate(http_request_duration_seconds_bucket{job="shop",route="/pay",le="0.4"}[1h]))) / sum(rate(http_request_duration_seconds_count{job="shop",route="/pay"}[1h]))`},
 	{"testdata/import/sloth-multi.yaml", "search", "queries",
 		`sum(increase(http_requests_total{job="search",code=~"5.."}[1h])) / sum(increase(http_requests_total{job="search"}[1h]))`},
+	{"testdata/import/sloth-two-counters.yaml", "shop", "requests",
+		`sum(rate(app_errors_total{job="shop"}[1h])) / sum(rate(http_requests_total{job="shop"}[1h]))`},
+	{"testdata/import/sloth-two-counters.yaml", "shop", "pay_timeouts",
+		`sum(rate(app_errors_total{job="shop",route="/pay",kind="timeout"}[1h])) / sum(rate(http_requests_total{job="shop",route="/pay"}[1h]))`},
 	{"testdata/import/sloth-crd.yaml", "search", "requests",
 		`sum(rate(http_requests_total{job="search",code=~"5.."}[1h])) / sum(rate(http_requests_total{job="search"}[1h]))`},
 	{"testdata/import/openslo-v1alpha.yaml", "shop", "shop_availability",
@@ -303,8 +324,8 @@ func TestImportRefusalsSayWhyAndWhatToWrite(t *testing.T) {
 			"a difference maps only as <histogram>_count - <histogram>_bucket{le=...} of one histogram, got a_total - b_total"},
 		{"a bad query outside the total", sloth(`sum(rate(x_total{code="5"}[5m]))`, `sum(rate(x_total{route="/a"}[5m]))`),
 			`the bad query lacks route="/a", which the total query has, so it would count bad events outside the total; add route="/a" to the bad query`},
-		{"two counters", sloth(`sum(rate(errors_total[5m]))`, `sum(rate(requests_total[5m]))`),
-			"bad events come from errors_total and all events from requests_total; the bundle counts both from one counter"},
+		{"good events from another counter", openslo(metric("good", "Prometheus", `sum(rate(ok_total[5m]))`) + metric("total", "Prometheus", `sum(rate(requests_total[5m]))`)),
+			"good events come from ok_total and all events from requests_total; the bundle counts both from one counter"},
 		{"a Sloth SLI plugin", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    sli:\n      plugin:\n        id: x\n",
 			"in.yaml:8:9: slos[0].sli.plugin: SLI plugins are Sloth code"},
 		{"Sloth SLO plugins", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    plugins: {}\n",
@@ -325,4 +346,47 @@ func TestImportRefusalsSayWhyAndWhatToWrite(t *testing.T) {
 			require.ErrorContains(t, err, tc.want)
 		})
 	}
+}
+
+// Every imported file builds a whole bundle whose generated promtool unit
+// tests pass, and Sloth's routing labels reach the alerts.
+func TestImportedBundlesPassTheirOwnAlertTests(t *testing.T) {
+	bin := debian.Binary(t, "promtool")
+	if testing.Short() {
+		t.Skip("builds and runs a bundle's alert tests per imported file")
+	}
+	for _, file := range importForms {
+		s, _ := load(t, file)
+		b, err := bundle.Build(s)
+		require.NoError(t, err, file)
+		dir, err := b.Write(t.TempDir())
+		require.NoError(t, err)
+		for _, svc := range s.Services {
+			cmd := exec.Command(bin, "test", "rules", filepath.Base(model.RuleTestFile(svc.Name)))
+			cmd.Dir = filepath.Join(dir, filepath.Dir(model.RuleTestFile(svc.Name)))
+			out, err := cmd.CombinedOutput()
+			require.NoError(t, err, "%s, service %s:\n%s", file, svc.Name, out)
+		}
+	}
+}
+
+func TestSlothAlertLabelsReachTheAlertsTheyRoute(t *testing.T) {
+	s, _ := load(t, "testdata/import/sloth-multi.yaml")
+	groups, err := rules.Build(service(t, s, "shop"), s.Version)
+	require.NoError(t, err)
+	found := map[string]map[string]string{}
+	for _, g := range groups.Groups {
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				found[r.Alert] = r.Labels
+			}
+		}
+	}
+	page := found["ShopHighErrorRatePayAvailabilityFast"]
+	require.Equal(t, "shop-oncall", page["routing_key"])
+	require.Equal(t, "page", page[model.LabelSeverity], "the bundle's own routing still works")
+	require.Equal(t, "storefront", page["team"], "the document's labels are on every rule")
+	ticket := found["ShopHighErrorRateSlow"]
+	require.Equal(t, "#shop-alerts", ticket["slack_channel"])
+	require.Equal(t, "slack", ticket["imported_severity"])
 }

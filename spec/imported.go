@@ -368,7 +368,7 @@ func commonSelector(ps []pending) map[string]string {
 	count := map[string]int{}
 	for _, p := range ps {
 		seen := map[string]bool{}
-		for _, m := range p.shape.scope {
+		for _, m := range p.shape.selectable() {
 			if m.Type == labels.MatchEqual && m.Value != "" && !seen[m.String()] {
 				seen[m.String()] = true
 				count[m.String()]++
@@ -376,7 +376,7 @@ func commonSelector(ps []pending) map[string]string {
 		}
 	}
 	sel := map[string]string{}
-	for _, m := range ps[0].shape.scope {
+	for _, m := range ps[0].shape.selectable() {
 		if m.Type == labels.MatchEqual && m.Value != "" && count[m.String()] == len(ps) {
 			sel[m.Name] = m.Value
 		}

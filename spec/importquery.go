@@ -21,8 +21,11 @@ type sliShape struct {
 	metric string
 	// scope selects all events (the total query's matchers).
 	scope []*labels.Matcher
-	// bad are the matchers added to scope to pick the failures.
+	// bad are the matchers added to scope to pick the failures, or with
+	// badMetric all the matchers of that counter's query.
 	bad []*labels.Matcher
+	// badMetric is the counter of failures when it is not metric.
+	badMetric string
 	// latency marks a histogram SLI: bad = count - bucket{le=threshold}.
 	latency   bool
 	threshold float64
@@ -40,8 +43,17 @@ func (sh sliShape) sli(sel map[string]string, c *contract) model.SLI {
 		rest = append(rest, m)
 		used[m.Name] = true
 	}
+	var bad []*labels.Matcher
+	badUsed := used
+	if sh.badMetric != "" {
+		badUsed = map[string]bool{}
+	}
 	for _, m := range sh.bad {
-		used[m.Name] = true
+		if v, ok := sel[m.Name]; ok && sh.badMetric != "" && m.Type == labels.MatchEqual && m.Value == v {
+			continue // the service selector carries it onto the failures' counter too
+		}
+		bad = append(bad, m)
+		badUsed[m.Name] = true
 	}
 	var ls []string
 	for l := range used {
@@ -53,7 +65,36 @@ func (sh sliShape) sli(sel map[string]string, c *contract) model.SLI {
 		return model.SLI{Latency: &model.Latency{Metric: sh.metric, Matchers: joinMatchers(rest), Threshold: th}}
 	}
 	c.use(sh.metric, model.Counter, ls, nil)
-	return model.SLI{Events: &model.EventRatio{Metric: sh.metric, Total: joinMatchers(rest), Bad: joinMatchers(sh.bad)}}
+	e := &model.EventRatio{Metric: sh.metric, Total: joinMatchers(rest), Bad: joinMatchers(bad)}
+	if sh.badMetric != "" {
+		var bls []string
+		for l := range badUsed {
+			bls = append(bls, l)
+		}
+		c.use(sh.badMetric, model.Counter, bls, nil)
+		e.BadMetric = sh.badMetric
+	}
+	return model.SLI{Events: e}
+}
+
+// selectable are the scope's matchers the service selector may take: with
+// a counter of failures, only those its query has too, as the selector
+// applies to both counters.
+func (sh sliShape) selectable() []*labels.Matcher {
+	if sh.badMetric == "" {
+		return sh.scope
+	}
+	in := map[string]bool{}
+	for _, m := range sh.bad {
+		in[m.String()] = true
+	}
+	var out []*labels.Matcher
+	for _, m := range sh.scope {
+		if in[m.String()] {
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 func joinMatchers(ms []*labels.Matcher) string {
@@ -176,8 +217,9 @@ func badOverTotal(badQ, totalQ string, bare bool) (sliShape, error) {
 		return sliShape{}, fmt.Errorf("bad query: %w", err)
 	}
 	if bad.metric != total.metric {
-		return sliShape{}, fmt.Errorf("bad events come from %s and all events from %s; the bundle counts both from one counter, the bad ones picked by label matchers. "+
-			"Write the bad query on %s with matchers that pick the failures (such as code=~\"5..\")", bad.metric, total.metric, total.metric)
+		// Two counters: failures apart from all events (errors_total and
+		// requests_total); the bad tiles read the first, the totals the second.
+		return sliShape{metric: total.metric, scope: total.matchers, bad: bad.matchers, badMetric: bad.metric}, nil
 	}
 	extra, err := narrower(bad, total, "bad")
 	if err != nil {
