@@ -18,9 +18,10 @@ type rule struct {
 	expr                  string // parsed and printed, so spacing never shows as a change
 	forDuration           string
 	labels, annotations   map[string]string
-	// tier facts of an alert, read from its expression.
-	windows []string
-	factor  float64
+	// tier facts of an alert, read from its expression: a budget tier
+	// names its factor, a ratio tier its threshold (factor x budget).
+	windows           []string
+	factor, threshold float64
 }
 
 // sloFacts are an SLO's objective and period, read from the constants and
@@ -57,7 +58,7 @@ func (b *bundle) readRules(data []byte) error {
 				continue
 			}
 			x.windows = windowsOf(expr)
-			x.factor = factorOf(expr)
+			x.factor, x.threshold = factorOf(expr)
 			put(b.rules.alerts, key, x)
 		}
 	}
@@ -159,22 +160,23 @@ func windowsOf(expr parser.Expr) []string {
 	return out
 }
 
-// factorOf reads a budget tier's burn factor (N * allowance); ratio tiers
-// compare with factor x budget, which the threshold literal shows.
-func factorOf(expr parser.Expr) float64 {
-	var f float64
+// factorOf reads a budget tier's burn factor (N * allowance), or a ratio
+// tier's threshold (ratio >= N), which is factor x budget.
+func factorOf(expr parser.Expr) (factor, threshold float64) {
 	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-		if be, ok := n.(*parser.BinaryExpr); ok && f == 0 {
-			if l, ok := be.LHS.(*parser.NumberLiteral); ok && be.Op == parser.MUL {
-				f = l.Val
-			}
-			if l, ok := be.RHS.(*parser.NumberLiteral); ok && be.Op == parser.GTE && isRatio(be.LHS) {
-				f = -l.Val // a threshold: divided by the budget later
-			}
+		be, ok := n.(*parser.BinaryExpr)
+		if !ok || factor != 0 || threshold != 0 {
+			return nil
+		}
+		if l, ok := be.LHS.(*parser.NumberLiteral); ok && be.Op == parser.MUL {
+			factor = l.Val
+		}
+		if l, ok := be.RHS.(*parser.NumberLiteral); ok && be.Op == parser.GTE && isRatio(be.LHS) {
+			threshold = l.Val
 		}
 		return nil
 	})
-	return f
+	return factor, threshold
 }
 
 func isRatio(e parser.Expr) bool {
@@ -314,18 +316,16 @@ func (r *Report) tierChanges(key string, o, n rule, old, next *bundle) {
 // factor is an alert's burn factor: a budget tier's multiplier, or a ratio
 // tier's threshold over its SLO's budget.
 func (b *bundle) factor(x rule) string {
-	switch {
-	case x.factor > 0:
+	if x.factor > 0 {
 		return model.Decimal(x.factor)
-	case x.factor < 0:
-		f := b.rules.slos[x.labels[model.LabelService]+"/"+x.labels[model.LabelSLO]]
-		var budget float64
-		if f != nil {
-			_, _ = fmt.Sscanf(f.budget, "%g", &budget)
-		}
-		if budget > 0 {
-			return model.Decimal(model.Clean(-x.factor / budget))
-		}
+	}
+	f := b.rules.slos[x.labels[model.LabelService]+"/"+x.labels[model.LabelSLO]]
+	var budget float64
+	if f != nil {
+		_, _ = fmt.Sscanf(f.budget, "%g", &budget)
+	}
+	if x.threshold > 0 && budget > 0 {
+		return model.Decimal(model.Clean(x.threshold / budget))
 	}
 	return ""
 }

@@ -61,6 +61,10 @@ func CheckVersion(v string) error {
 	return nil
 }
 
+// CheckTitle says why t cannot be a service title, or nil when it can; an
+// import uses it to fall back to the service name.
+func CheckTitle(t string) error { return checkTitle(t) }
+
 // checkTitle says why a service title cannot name its dashboard's folder:
 // it becomes one directory of the bundle, so it must stay one path
 // component that every file system and Grafana accept.

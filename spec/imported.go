@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
 	"gopkg.in/yaml.v3"
@@ -316,8 +317,8 @@ func (im *importer) assemble(info serviceInfo) (model.Service, bool) {
 	}
 	svc := model.Service{Name: info.name, Title: info.title, Description: info.description,
 		Selector: commonSelector(mine), GrafanaURL: importedGrafanaURL, RunbookBaseURL: importedRunbooks(info.name)}
-	if err := checkTitle(svc.Title); err != nil {
-		svc.Title = ""
+	if model.CheckTitle(svc.Title) != nil {
+		svc.Title = "" // defaulted to the name
 	}
 	contract := &contract{}
 	for _, p := range mine {
@@ -352,15 +353,6 @@ func (im *importer) unshareAlerts(svc *model.Service) {
 			t.Alert = id
 		}
 	}
-}
-
-// checkTitle is model's title rule, so an unusable source title falls
-// back to the service name instead of failing the import.
-func checkTitle(t string) error {
-	if t == "" || strings.TrimSpace(t) != t || strings.ContainsAny(t, `/\:*?"<>|`) || strings.HasPrefix(t, ".") || len(t) > 100 {
-		return errors.New("unusable title")
-	}
-	return nil
 }
 
 // commonSelector is the equality matchers present in the scope of every SLO.
@@ -509,14 +501,11 @@ func merged(a, b map[string]string) map[string]string {
 // slow ones. They are also the tiers of an OpenSLO SLO without alert
 // policies.
 var standardTiers = []model.Tier{
-	{Name: "fast", Severity: model.Page, Long: hours(1), Short: minutes(5), Factor: 14.4},
-	{Name: "medium", Severity: model.Page, Long: hours(6), Short: minutes(30), Factor: 6},
-	{Name: "slow", Severity: model.Ticket, Long: hours(24), Short: hours(2), Factor: 3},
-	{Name: "very-slow", Severity: model.Ticket, Long: hours(72), Short: hours(6), Factor: 1},
+	{Name: "fast", Severity: model.Page, Long: model.Duration(time.Hour), Short: model.Duration(5 * time.Minute), Factor: 14.4},
+	{Name: "medium", Severity: model.Page, Long: model.Duration(6 * time.Hour), Short: model.Duration(30 * time.Minute), Factor: 6},
+	{Name: "slow", Severity: model.Ticket, Long: model.Duration(24 * time.Hour), Short: model.Duration(2 * time.Hour), Factor: 3},
+	{Name: "very-slow", Severity: model.Ticket, Long: model.Duration(72 * time.Hour), Short: model.Duration(6 * time.Hour), Factor: 1},
 }
-
-func hours(n int) model.Duration   { return model.Duration(n) * model.Duration(60*60*1e9) }
-func minutes(n int) model.Duration { return model.Duration(n) * model.Duration(60*1e9) }
 
 // kebab turns an identifier into the kebab case alert ids use; a run of
 // capitals is one word ("HTTPErrors" -> http-errors).
