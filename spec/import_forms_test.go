@@ -106,6 +106,8 @@ func TestSlothCRDDocumentsConvertWithCamelCaseFields(t *testing.T) {
 	o := slo(t, service(t, s, "shop"), "requests")
 	require.Equal(t, `code=~"5.."`, o.SLI.Events.Bad)
 	require.Equal(t, "storefront", o.Tiers[0].Labels["routing_key"])
+	require.Equal(t, model.Duration(2*time.Minute), o.Tiers[1].For, "the page alert's for: goes onto both page tiers")
+	require.Zero(t, o.Tiers[2].For)
 	require.Equal(t, "#storefront", o.Tiers[3].Labels["channel"])
 	require.Equal(t, map[string]string{"owner": "storefront"}, o.Labels)
 	require.Equal(t, 0.99, slo(t, service(t, s, "search"), "requests").Objective)
@@ -291,7 +293,7 @@ slos:
 `
 	_, _, err := spec.ParseWith("mixed.yaml", []byte(in), spec.Options{})
 	require.ErrorContains(t, err, "mixed.yaml:14:9: slos[1].sli.raw: a raw error-ratio query cannot be split")
-	require.ErrorContains(t, err, "1 SLO(s) cannot map and 1 can; nothing was converted")
+	require.ErrorContains(t, err, "1 SLO(s) or documents cannot map and 1 SLO(s) can; nothing was converted")
 	require.ErrorContains(t, err, "-skip-unmappable")
 
 	s, notes, err := spec.ParseWith("mixed.yaml", []byte(in), spec.Options{SkipUnmappable: true})
@@ -330,6 +332,8 @@ func TestImportRefusalsSayWhyAndWhatToWrite(t *testing.T) {
 			"in.yaml:8:9: slos[0].sli.plugin: SLI plugins are Sloth code"},
 		{"Sloth SLO plugins", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    plugins: {}\n",
 			"in.yaml:6:5: slos[0].plugins: SLO plugins are Sloth code run at generation time"},
+		{"Sloth plugins of a whole document", "version: prometheus/v1\nservice: shop\nslo_plugins:\n  chain: []\nslos: []\n",
+			"in.yaml:3:1: slo_plugins: unknown Sloth field \"slo_plugins\" (SLO plugins are Sloth code run at generation time"},
 		{"an unknown Sloth field", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    owner: me\n",
 			`in.yaml:6:5: slos[0].owner: unknown Sloth field "owner"`},
 		{"a non-Prometheus source", openslo(metric("bad", "Datadog", "x") + metric("total", "Datadog", "y")),

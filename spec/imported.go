@@ -261,7 +261,7 @@ func (im *importer) formatNames() string {
 // finish refuses the file or lists the skipped SLOs, then builds the spec.
 func (im *importer) finish() (model.Spec, Notes, error) {
 	if len(im.refused) > 0 && !im.opt.SkipUnmappable {
-		hint := fmt.Errorf("%s: %d SLO(s) cannot map and %d can; nothing was converted. Fix the SLOs above, or pass -skip-unmappable to convert the others and list the skipped ones",
+		hint := fmt.Errorf("%s: %d SLO(s) or documents cannot map and %d SLO(s) can; nothing was converted. Fix the SLOs above, or pass -skip-unmappable to convert the others and list the skipped ones",
 			im.file, len(im.refused), len(im.pending))
 		return model.Spec{}, im.notes, errors.Join(append(im.refused, hint)...)
 	}

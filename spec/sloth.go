@@ -54,7 +54,9 @@ func (im *importer) sloth(doc *yaml.Node, crd bool) error {
 		if k.Value == "slo_plugins" || k.Value == "sloPlugins" {
 			why = "SLO plugins are Sloth code run at generation time; what they change cannot be read from the file. Write their effect into the SLOs and remove them"
 		}
-		return importError(im.file, k, prefix+k.Value, "unknown Sloth field %q (%s); expected one of %s", k.Value, why, strings.Join(allowed, ", "))
+		// The document's SLOs cannot map, but others of the file may.
+		im.refuse(importError(im.file, k, prefix+k.Value, "unknown Sloth field %q (%s); expected one of %s; none of this document's SLOs is converted", k.Value, why, strings.Join(allowed, ", ")))
+		return nil
 	}
 	name := scalar(get(body, "service"))
 	if kebab(name) == "" {
@@ -197,7 +199,7 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]
 				continue
 			}
 			t.Alert = base + "-" + t.Name
-			t.Labels, t.Annotations = ls, as
+			t.Labels, t.Annotations, t.For = ls, as, a.forDuration
 			tiers = append(tiers, t)
 			renamed = append(renamed, model.AlertName(t.Alert))
 		}
@@ -213,14 +215,22 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]
 // slothAlert is one of Sloth's alerts, over the defaults in common.
 type slothAlert struct {
 	disable             bool
+	forDuration         model.Duration
 	labels, annotations map[string]string
 }
 
 func (im *importer) slothAlert(n *yaml.Node, path string, common *slothAlert) (slothAlert, error) {
 	var a slothAlert
 	if common != nil {
-		if k := unknownKey(n, "disable", "labels", "annotations"); k != nil {
-			return a, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected disable, labels, annotations", k.Value)
+		if k := unknownKey(n, "disable", "for", "labels", "annotations"); k != nil {
+			return a, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected disable, for, labels, annotations", k.Value)
+		}
+		if f := get(n, "for"); f != nil {
+			d, err := model.ParseDuration(f.Value)
+			if err != nil || d < 0 {
+				return a, importError(im.file, f, path+".for", "expected a duration such as 5m, got %q", f.Value)
+			}
+			a.forDuration = d
 		}
 		if d := get(n, "disable"); d != nil {
 			v, err := strconv.ParseBool(d.Value)
