@@ -97,15 +97,16 @@ func (im *importer) openSLOObjective(o object, refs map[string]map[string]object
 	if bm := scalar(get(spec, "budgetingMethod")); bm != "" && bm != "Occurrences" {
 		return fail(get(spec, "budgetingMethod"), "budgetingMethod", "only Occurrences budgets map (the bundle counts events); %s budgets count time slices. Use budgetingMethod: Occurrences", bm)
 	}
+	// The indicator first: what it measures decides whether the rest matters.
+	shape, err := im.openSLOIndicator(o, refs)
+	if err != nil {
+		return pending{}, err
+	}
 	period, err := im.openSLOWindow(get(spec, "timeWindow"), "spec.timeWindow", o.name)
 	if err != nil {
 		return pending{}, err
 	}
 	objective, err := im.openSLOTarget(get(spec, "objectives"), o.name)
-	if err != nil {
-		return pending{}, err
-	}
-	shape, err := im.openSLOIndicator(o, refs)
 	if err != nil {
 		return pending{}, err
 	}
