@@ -220,12 +220,20 @@ type part struct {
 func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 	switch {
 	case o.SLI.Events != nil:
-		_, bad := p.svc.EventSelectors(o.SLI.Events)
+		total, bad := p.svc.EventSelectors(o.SLI.Events)
 		lbls, err := concrete(bad)
 		if err != nil {
 			return nil, "", err
 		}
-		return []part{{series: lbls}}, "event fails", nil
+		parts := []part{{series: lbls}}
+		if o.SLI.Events.BadMetric != "" { // every failure is counted twice: as a failure and as an event
+			all, err := concrete(total)
+			if err != nil {
+				return nil, "", err
+			}
+			parts = append(parts, part{series: all})
+		}
+		return parts, "event fails", nil
 	case o.SLI.Latency != nil:
 		l := o.SLI.Latency
 		countSel, fastSel := p.svc.HistogramSelectors(l)

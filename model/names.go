@@ -21,6 +21,22 @@ const (
 	LabelGenerator = "generator_version"
 )
 
+// ReservedLabel says whether a label name is one the generator sets itself
+// (or Prometheus gives a meaning), which a spec's own labels may not reuse.
+func ReservedLabel(name string) bool {
+	switch name {
+	case LabelService, LabelSLO, LabelSeverity, LabelTier, LabelVersion, LabelGenerator, "alertname", "le":
+		return true
+	}
+	return strings.HasPrefix(name, "__")
+}
+
+// ReservedAnnotation says whether an annotation is a link the generator
+// derives from the model, which a spec's own annotations may not replace.
+func ReservedAnnotation(name string) bool {
+	return name == AnnotationRunbook || name == AnnotationDashboard
+}
+
 // Annotations every generated alert carries.
 const (
 	AnnotationSummary     = "summary"

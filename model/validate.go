@@ -62,6 +62,10 @@ func CheckVersion(v string) error {
 	return nil
 }
 
+// CheckTitle says why t cannot be a service title, or nil when it can; an
+// import uses it to fall back to the service name.
+func CheckTitle(t string) error { return checkTitle(t) }
+
 // checkTitle says why a service title cannot name its dashboard's folder:
 // it becomes one directory of the bundle, so it must stay one path
 // component that every file system and Grafana accept.
@@ -252,6 +256,7 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 		v.addf(p+".alerting", "expected ratio or budget, got %q", o.Alerting)
 	}
 	v.sli(p+".sli", s, &o.SLI)
+	v.labels(p+".labels", o.Labels)
 	tiers := map[string]bool{}
 	for i := range o.Tiers {
 		t := &o.Tiers[i]
@@ -306,6 +311,13 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		e := sli.Events
 		m := v.metric(p+".events.metric", s, e.Metric, Counter)
 		v.matchers(p+".events.total", s, m, e.Total)
+		if e.BadMetric != "" {
+			if e.BadMetric == e.Metric {
+				v.addf(p+".events.badMetric", "expected another counter than metric %q; to pick failures of one counter, leave badMetric out and set bad", e.Metric)
+			}
+			v.matchers(p+".events.bad", s, v.metric(p+".events.badMetric", s, e.BadMetric, Counter), e.Bad)
+			break
+		}
 		if strings.TrimSpace(e.Bad) == "" {
 			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
 		}
@@ -380,8 +392,38 @@ func (v *validator) severity(path string, sev Severity) {
 	}
 }
 
+// labels checks a spec's own labels: Prometheus label names the generator
+// does not set itself, with values.
+func (v *validator) labels(p string, ls map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected a Prometheus label name")
+		case ReservedLabel(k):
+			v.addf(p+"."+k, "the generator sets %q itself; choose another label name", k)
+		case ls[k] == "":
+			v.addf(p+"."+k, "expected a non-empty label value")
+		}
+	}
+}
+
+// annotations checks a tier's own annotations: names the generator's link
+// annotations do not take.
+func (v *validator) annotations(p string, as map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(as)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected an annotation name of letters, digits and underscores")
+		case ReservedAnnotation(k):
+			v.addf(p+"."+k, "the generator derives %q from the service's URLs; set runbookBaseURL or grafanaURL instead", k)
+		}
+	}
+}
+
 func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 	v.severity(p+".severity", t.Severity)
+	v.labels(p+".labels", t.Labels)
+	v.annotations(p+".annotations", t.Annotations)
 	v.window(p+".long", s, t.Long)
 	v.window(p+".short", s, t.Short)
 	if t.Short >= t.Long {
