@@ -24,7 +24,7 @@ import (
 // up is 0 and every series it exposed gets a staleness marker, as a failed
 // scrape writes.
 func scraped(scenario *sim.Scenario, down func(time.Duration) bool) evaluator.Feed {
-	up := labels.FromStrings(labels.MetricName, model.UpSeries, "job", "tensor-wasm", "instance", "tensor-wasm-0:9464")
+	up := labels.FromStrings("__name__", model.UpSeries, "job", "tensor-wasm", "instance", "tensor-wasm-0:9464")
 	var exposed []labels.Labels
 	stale := false
 	return func(t time.Time, add func(labels.Labels, float64)) {
