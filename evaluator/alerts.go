@@ -19,12 +19,13 @@ import (
 // the next rule reads it, as a Prometheus rule group does.
 //
 // Stepping through a month with instant queries would be slow, so a step
-// is only evaluated where the rule could yield anything: where it does
-// with no alert firing or with every alert firing (each ALERTS selector
-// replaced by nothing, then by one sample), or where it was active at the
-// step before. That holds for any rule in which each ALERTS selector gates
-// an operand of and, or or unless, as the generated rules do; a rule that
-// reads ALERTS otherwise is evaluated at every step.
+// is only evaluated where the rule could yield anything: where it was
+// active at the step before, or where it yields with none of its own alerts
+// (it has none while inactive) and either none or all of the others firing
+// (each ALERTS selector replaced by nothing or by one sample). That holds
+// for any rule in which each ALERTS selector gates an operand of and, or or
+// unless, as the generated rules do; a rule that reads ALERTS otherwise is
+// evaluated at every step.
 
 const alertsSeries = "ALERTS"
 
@@ -56,16 +57,13 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 	}
 	for t := from; !t.After(to); t = t.Add(g.interval) {
 		for i, r := range rs {
-			open := gates[i] == nil || gates[i][t.UnixMilli()]
-			if !open && len(r.ActiveAlerts()) == 0 && len(written[i]) == 0 {
+			active := len(r.ActiveAlerts()) > 0 || len(written[i]) > 0
+			if !active && gates[i] != nil && !gates[i][t.UnixMilli()] {
 				continue
 			}
-			var vec promql.Vector
-			if open {
-				var err error
-				if vec, err = e.Query(ctx, r.Query().String(), t); err != nil {
-					return err
-				}
+			vec, err := e.Query(ctx, r.Query().String(), t)
+			if err != nil {
+				return err
 			}
 			query := func(context.Context, string, time.Time) (promql.Vector, error) { return vec, nil }
 			out, err := r.Eval(ctx, 0, t, query, nil, 0)
@@ -88,8 +86,8 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 // step may.
 func (e *Evaluator) gate(ctx context.Context, r *rules.AlertingRule, from, to time.Time, step time.Duration) (map[int64]bool, error) {
 	gate := map[int64]bool{}
-	for _, with := range []string{"vector(0) < 0", "vector(1)"} {
-		q, ok := substituteAlerts(r.Query().String(), with)
+	for _, with := range []string{none, "vector(1)"} {
+		q, ok := substituteAlerts(r.Query().String(), r.Name(), with)
 		if !ok {
 			return nil, nil
 		}
@@ -106,14 +104,22 @@ func (e *Evaluator) gate(ctx context.Context, r *rules.AlertingRule, from, to ti
 	return gate, nil
 }
 
+// none is an instant vector without samples.
+const none = "vector(0) < 0"
+
 // substituteAlerts replaces every ALERTS selector of expr that is an operand
-// of and, or or unless by the expression with.
-func substituteAlerts(expr, with string) (string, bool) {
+// of and, or or unless: by nothing if it may select alert's own alerts, by
+// the expression with otherwise.
+func substituteAlerts(expr, alert, with string) (string, bool) {
 	root, err := model.ParseExpr(expr)
 	if err != nil {
 		return "", false
 	}
 	sub, err := model.ParseExpr(with)
+	if err != nil {
+		return "", false
+	}
+	empty, err := model.ParseExpr(none)
 	if err != nil {
 		return "", false
 	}
@@ -124,6 +130,9 @@ func substituteAlerts(expr, with string) (string, bool) {
 			for _, side := range []*parser.Expr{&b.LHS, &b.RHS} {
 				if vs, isVS := (*side).(*parser.VectorSelector); isVS && vs.Name == alertsSeries {
 					*side = &parser.ParenExpr{Expr: sub}
+					if selects(vs, alert) {
+						*side = &parser.ParenExpr{Expr: empty}
+					}
 				}
 			}
 		}
@@ -136,4 +145,14 @@ func substituteAlerts(expr, with string) (string, bool) {
 	}
 	walk(root)
 	return root.String(), ok
+}
+
+// selects says whether ALERTS selector vs may select alerts named alert.
+func selects(vs *parser.VectorSelector, alert string) bool {
+	for _, m := range vs.LabelMatchers {
+		if m.Name == "alertname" && !m.Matches(alert) {
+			return false
+		}
+	}
+	return true
 }

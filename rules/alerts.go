@@ -23,7 +23,7 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	sort.SliceStable(tiers, func(i, j int) bool { return tiers[i].Factor > tiers[j].Factor })
 	rs := make([]rulefmt.Rule, 0, len(tiers))
 	for _, t := range tiers {
-		cond, value, description := b.tierCondition(o, t)
+		cond, value, description := b.tierCondition(o, t, true)
 		expr := cond
 		if t.Severity == model.Page {
 			expr = in.pageExpr(model.AlertName(t.Alert), cond, value)
@@ -44,13 +44,18 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	return rs
 }
 
-// tierCondition is when tier t burns, with the minEvents guard; value is
-// its long window's measure, the value the alert shows.
-func (b *builder) tierCondition(o model.SLO, t model.Tier) (cond, value, description string) {
+// tierCondition is when tier t burns, with the minEvents guard and, when
+// warmedUp, the guard that its windows hold enough history; value is its
+// long window's measure, the value the alert shows.
+func (b *builder) tierCondition(o model.SLO, t model.Tier, warmedUp bool) (cond, value, description string) {
+	var covered string
 	if o.Alerting == model.BudgetAlerting {
-		cond, value, description = b.budgetTier(o, t)
+		cond, covered, value, description = b.budgetTier(o, t)
 	} else {
-		cond, value, description = b.ratioTier(o, t)
+		cond, covered, value, description = b.ratioTier(o, t)
+	}
+	if warmedUp {
+		cond += " and " + covered
 	}
 	if o.MinEvents > 0 {
 		cond += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
@@ -63,17 +68,17 @@ func (b *builder) tierCondition(o model.SLO, t model.Tier) (cond, value, descrip
 // once the long window holds at least the short window's worth of tiles: a
 // fresh Prometheus, or one back from data loss, would otherwise judge an
 // hour by its first noisy minute.
-func (b *builder) ratioTier(o model.SLO, t model.Tier) (cond, value, description string) {
+func (b *builder) ratioTier(o model.SLO, t model.Tier) (cond, covered, value, description string) {
 	threshold := model.Decimal(t.Threshold(o.BudgetRatio()))
 	value = b.ref(model.ErrorRatioRecord(t.Long), o)
 	tile := b.svc.WindowTile(t.Long)
-	covered := fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(tile), o), t.Long,
+	covered = fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(tile), o), t.Long,
 		model.Decimal(tile.Std().Seconds()), model.Decimal(t.Short.Std().Seconds()))
-	cond = fmt.Sprintf(`%s >= %s and %s >= %s and %s`, value, threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold, covered)
+	cond = fmt.Sprintf(`%s >= %s and %s >= %s`, value, threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold)
 	description = fmt.Sprintf("{{ $value | humanizePercentage }} of %s events were bad over the last %s, and at least %s over %s too, against %s allowed. "+
 		"Sustained, that spends %s of the %s error budget every %s.",
 		o.Name, t.Long, model.Percent(t.Threshold(o.BudgetRatio())), t.Short, model.Percent(o.BudgetRatio()), model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
-	return cond, value, description
+	return cond, covered, value, description
 }
 
 // budgetTier compares the bad events per second of both windows with
@@ -84,7 +89,7 @@ func (b *builder) ratioTier(o model.SLO, t model.Tier) (cond, value, description
 // above the budget ratio). Without it, a peak hour at an error ratio within
 // the objective reads as a burn, because its traffic is above the period's
 // average; with it, a peak-hour incident still pages on its bad events.
-func (b *builder) budgetTier(o model.SLO, t model.Tier) (cond, value, description string) {
+func (b *builder) budgetTier(o model.SLO, t model.Tier) (cond, covered, value, description string) {
 	allowed := b.ref(model.BudgetRateRecord(o.Period), o)
 	window := func(w model.Duration) string {
 		bad, total := model.BadEventsWindowRecord(w), model.TotalEventsWindowRecord(w)
@@ -97,15 +102,15 @@ func (b *builder) budgetTier(o model.SLO, t model.Tier) (cond, value, descriptio
 	// The allowance is an average over the history the period holds; until
 	// that history is as long as the tier's long window, the average is
 	// noise (a first, partial tile can make it zero), so the tier waits.
-	covered := fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(model.PeriodTile), o), o.Period,
+	covered = fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(model.PeriodTile), o), o.Period,
 		model.Decimal(model.PeriodTile.Std().Seconds()), model.Decimal(t.Long.Std().Seconds()))
-	cond = window(t.Long) + " and " + window(t.Short) + " and " + covered
+	cond = window(t.Long) + " and " + window(t.Short)
 	long := model.BadEventsWindowRecord(t.Long)
 	value = fmt.Sprintf(`%s / %s`, b.ref(long, o), model.Decimal(t.Long.Std().Seconds()))
 	description = fmt.Sprintf("{{ $value | humanize }} bad %s events per second over the last %s, and over %s too: more than %sx the %s budget's allowance. "+
 		"Sustained, that spends %s of the %s error budget every %s.",
 		o.Name, t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
-	return cond, value, description
+	return cond, covered, value, description
 }
 
 // ratioThresholdAlerts builds the plain threshold alerts on this SLO's error

@@ -13,7 +13,11 @@ import (
 // outage pages once and resolves once, whatever the tiers do meanwhile:
 //
 //   - Hold: a page alert that fires keeps firing while any page tier's
-//     condition holds or the SLO cannot be measured. A dead service
+//     condition holds or the SLO cannot be measured; a page tier also
+//     while a slower page tier fires, so the slower resolves first. Both
+//     resolve at one evaluation otherwise, and Alertmanager, flushing
+//     between the two, would deliver the slower, no longer inhibited, as
+//     a new page. A dead service
 //     therefore keeps its page (its windows empty out, which would resolve
 //     a tier), and the first tier to fire stays until every page tier has
 //     reset, instead of handing the incident to a slower tier that
@@ -31,7 +35,7 @@ type incident struct {
 	svc      *model.Service
 	o        model.SLO
 	tiers    []model.Tier // page tiers, fastest first
-	conds    []string     // their conditions
+	conds    []string     // their conditions, without the warm-up guard
 	identity string       // the service and slo matchers of ALERTS
 	// unmeasured is true (one sample) when every target of the service is
 	// down or the SLI's series are gone; measuredSelector is those series.
@@ -48,7 +52,11 @@ func (b *builder) incident(o model.SLO) incident {
 	}
 	sort.SliceStable(in.tiers, func(i, j int) bool { return in.tiers[i].Factor > in.tiers[j].Factor })
 	for _, t := range in.tiers {
-		cond, _, _ := b.tierCondition(o, t)
+		// The warm-up guard keeps a tier from starting on thin windows;
+		// an incident already open holds on what the windows show, or a
+		// slower tier whose guard lifts after the fast tier reset would
+		// page again for the same outage.
+		cond, _, _ := b.tierCondition(o, t, false)
 		in.conds = append(in.conds, cond)
 	}
 	in.measuredSelector = b.measuredSelector(o)
@@ -79,8 +87,12 @@ func (in incident) pageExpr(alert, cond, value string) string {
 		// The long window may be empty by now (a dead service).
 		value = fmt.Sprintf(`(%s or on () %s)`, value, heldValue)
 	}
+	open := in.open()
+	if slower := in.slower(alert); len(slower) > 0 {
+		open += " or on () " + in.firing(slower)
+	}
 	return fmt.Sprintf(`(%s unless on () %s) or on () (%s and on () %s and on () (%s))`,
-		cond, in.firing(in.excluding(alert)), value, in.firing([]string{alert}), in.open())
+		cond, in.firing(in.excluding(alert)), value, in.firing([]string{alert}), open)
 }
 
 // heldValue is what a held alert shows when it has no measure of its own.
@@ -96,13 +108,19 @@ func (in incident) excluding(alert string) []string {
 		}
 		return names
 	}
-	names := []string{unmeasured}
-	var factor float64
+	return append([]string{unmeasured}, in.slower(alert)...)
+}
+
+// slower names the page tiers of lower factor than page tier alert (none
+// for UnmeasuredAlert).
+func (in incident) slower(alert string) []string {
+	factor := -1.0
 	for _, t := range in.tiers {
 		if model.AlertName(t.Alert) == alert {
 			factor = t.Factor
 		}
 	}
+	var names []string
 	for _, t := range in.tiers {
 		if t.Factor < factor {
 			names = append(names, model.AlertName(t.Alert))

@@ -38,6 +38,13 @@ func contract(ctx context.Context, cfg Config, r *Report) error {
 			return err
 		}
 		checked[sel] = true
+		if n == 0 && strings.HasPrefix(sel, model.UpSeries+"{") {
+			// up is written by the scraping Prometheus; without it (remote
+			// write, backfilled history) SLOUnmeasured judges by the SLI's
+			// series alone.
+			r.note("%s: no series: this Prometheus does not scrape the service; SLOUnmeasured watches the SLI's series only", sel)
+			continue
+		}
 		if n == 0 {
 			r.find(CheckContract, sel, "no series: the rules read this metric, but Prometheus holds none for this selector (renamed? wrong job label?)")
 			continue
