@@ -400,6 +400,31 @@ func (s *stack) nothingReceived() {
 	require.Empty(s.t, fired, "alerts fired in Prometheus")
 }
 
+// firingInPrometheus counts the alerts of a severity that the running
+// Prometheus holds as firing (its rule state, not the ALERTS series, which
+// a restarted server still reads from before the restart).
+func (s *stack) firingInPrometheus(severity model.Severity) int {
+	s.t.Helper()
+	var r struct {
+		Data struct {
+			Alerts []struct {
+				Labels map[string]string `json:"labels"`
+				State  string            `json:"state"`
+			} `json:"alerts"`
+		} `json:"data"`
+	}
+	if !getJSON(s.t, s.ctx, "http://"+s.promAddr+"/api/v1/alerts", &r) {
+		return 0
+	}
+	n := 0
+	for _, a := range r.Data.Alerts {
+		if a.State == "firing" && a.Labels[model.LabelSeverity] == string(severity) {
+			n++
+		}
+	}
+	return n
+}
+
 // sample is one series of an instant query's result.
 type sample struct {
 	Metric map[string]string `json:"metric"`
@@ -493,9 +518,7 @@ func prometheusRestart(t *testing.T, env faultEnv) {
 	s.prom.Restart()
 	promstack.WaitReady(t, "http://"+s.promAddr)
 	s.mark("Prometheus restarted on the same data directory")
-	s.waitFor("the page firing again in Prometheus", func() bool {
-		return len(s.query(`ALERTS{alertstate="firing",severity="page"}`, time.Now())) > 0
-	})
+	s.waitFor("the restarted Prometheus to fire the page again", func() bool { return s.firingInPrometheus(model.Page) > 0 })
 	s.waitUntil(maxTime(time.Now(), s.began.Add(faultTiers[1].Short.Std()+15*time.Second)))
 	s.endOutage()
 	resolve := s.waitForResolve(time.Now())
