@@ -101,7 +101,7 @@ func (p *planner) test(r rulefmt.Rule) (testGroup, error) {
 		Name:     sc.name,
 		Interval: model.Duration(sc.spacing).String(),
 		AlertRuleTest: []alertTestCase{
-			{EvalTime: model.Duration(sc.at - every).String(), Alertname: r.Alert, ExpAlerts: []expAlert{}},
+			{EvalTime: model.Duration(sc.at - every).String(), Alertname: r.Alert, ExpAlerts: append([]expAlert{}, sc.before...)},
 			{EvalTime: model.Duration(sc.at).String(), Alertname: r.Alert, ExpAlerts: sc.alerts},
 		},
 	}

@@ -105,8 +105,12 @@ func TestPromtoolPassesEveryGeneratedTest(t *testing.T) {
 			require.Len(t, doc.Tests, alertingRules(t, svc), "one test group per alerting rule")
 			for _, tg := range doc.Tests {
 				require.Len(t, tg.AlertRuleTest, 2, tg.Name)
-				require.Empty(t, tg.AlertRuleTest[0].ExpAlerts, "%s: something fires before the expected time", tg.Name)
-				require.Len(t, tg.AlertRuleTest[1].ExpAlerts, 1, tg.Name)
+				// Only other SLOs' alerts of the name, still firing at the
+				// expected time, may fire before it.
+				require.Less(t, len(tg.AlertRuleTest[0].ExpAlerts), len(tg.AlertRuleTest[1].ExpAlerts), "%s: something fires before the expected time", tg.Name)
+				for _, early := range tg.AlertRuleTest[0].ExpAlerts {
+					require.Contains(t, tg.AlertRuleTest[1].ExpAlerts, early, tg.Name)
+				}
 			}
 
 			out, err := runPromtool(t, writeBoth(t, svc, data))

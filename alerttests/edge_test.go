@@ -20,6 +20,8 @@ func TestBudgetTierWithAOneEvaluationShortWindowHeldPastItsLongWindow(t *testing
 	svc.SLOs[0].Alerting = model.BudgetAlerting
 	svc.SLOs[0].Tiers[0].Short = model.Duration(time.Minute)
 	svc.SLOs[0].Tiers[0].For = model.Duration(2 * time.Hour)
+	// A slower page tier would open the incident first and hold it.
+	svc.SLOs[0].Tiers[1].Severity = model.Ticket
 	require.NoError(t, s.Validate())
 	data := generate(t, svc)
 	out, err := runPromtool(t, writeBoth(t, svc, data))

@@ -196,6 +196,7 @@ func simulate(c condition, tiles []float64, every time.Duration, forSteps, n int
 	steps := func(w time.Duration) int { return int(w / every) }
 	pt := prefix(tiles) // bad and total tiles are equal: every event is bad
 	sum := windowSums(tiles, pt, every, rg)
+	covered := coverage(len(tiles), every, rg)
 	var allowed []float64
 	var p4 []float64
 	if c.budget {
@@ -223,7 +224,8 @@ func simulate(c condition, tiles []float64, every time.Duration, forSteps, n int
 		case c.tier:
 			long, okL := ratio(sum(k, c.long, c.coarse[c.long]))
 			short, okS := ratio(sum(k, c.short, c.coarse[c.short]))
-			ok, value = okL && okS && long >= c.threshold && short >= c.threshold && enough(c, sum(k, c.long, false)), long
+			ok, value = okL && okS && long >= c.threshold && short >= c.threshold && enough(c, sum(k, c.long, false)) &&
+				covered(k, c.long, c.coarse[c.long]) >= c.short, long
 		default:
 			r, okR := ratio(sum(k, c.long, c.coarse[c.long]))
 			ok, value = okR && r > c.threshold, r
@@ -267,6 +269,31 @@ func windowSums(tiles, pt []float64, every time.Duration, rg regime) func(k int,
 		}
 		s, _ := window(p4, k, n, rg.closed, last)
 		return s
+	}
+}
+
+// coverage returns the time the tiles in a window of width w cover at
+// evaluation k, as a ratio tier's guard counts them: the number of tiles
+// recorded in it times their width. Evaluation 0 records no tile (the
+// counters have no earlier sample); a 4m tile exists from evaluation 1 too,
+// and under promtool the fast group reads the one of the previous
+// evaluation (see windowSums).
+func coverage(n int, every time.Duration, rg regime) func(k int, w time.Duration, coarse bool) time.Duration {
+	recorded := make([]float64, n)
+	for j := 1; j < n; j++ {
+		recorded[j] = 1
+	}
+	p := prefix(recorded)
+	return func(k int, w time.Duration, coarse bool) time.Duration {
+		last, width := k, every
+		if coarse {
+			width = model.PeriodTile.Std()
+			if rg.lag {
+				last = k - 1
+			}
+		}
+		c, _ := window(p, k, int(w/every), rg.closed, last)
+		return time.Duration(c) * width
 	}
 }
 

@@ -2,7 +2,6 @@ package alerttests
 
 import (
 	"fmt"
-	"maps"
 	"math"
 	"sort"
 	"strconv"
@@ -36,19 +35,20 @@ type scenario struct {
 	spacing time.Duration
 	input   []input
 	// at is the evaluation at which the alert first fires; alerts are
-	// the alerts of its name firing then.
-	at     time.Duration
-	alerts []expAlert
+	// the alerts of its name firing then, and before those firing one
+	// evaluation earlier (other SLOs' alerts of the same name, or none).
+	at             time.Duration
+	alerts, before []expAlert
 }
 
 // planner picks the scenario of every alerting rule of one service.
 type planner struct {
 	svc    *model.Service
 	groups rulefmt.RuleGroups
-	// absent maps an SLO to the selector its SLOMetricAbsent rule watches,
+	// absent maps an SLO to the selector its SLOUnmeasured rule watches,
 	// read from the generated rules so the scenario follows them.
 	absent map[string]string
-	// absentRules are the SLOMetricAbsent rules, by SLO.
+	// absentRules are the SLOUnmeasured rules, by SLO.
 	absentRules map[string]rulefmt.Rule
 }
 
@@ -57,7 +57,7 @@ func newPlanner(svc *model.Service, groups rulefmt.RuleGroups) (*planner, error)
 	p := &planner{svc: svc, groups: groups, absent: map[string]string{}, absentRules: map[string]rulefmt.Rule{}}
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
-			if r.Alert != model.AlertName(model.AbsentAlert) {
+			if r.Alert != model.AlertName(model.UnmeasuredAlert) {
 				continue
 			}
 			sel, err := absentSelector(r.Expr)
@@ -97,7 +97,7 @@ func absentSelector(expr string) (string, error) {
 // cannot go untested unnoticed.
 func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 	slo := r.Labels[model.LabelSLO]
-	if r.Alert == model.AlertName(model.AbsentAlert) {
+	if r.Alert == model.AlertName(model.UnmeasuredAlert) {
 		return p.absentScenario(r, slo)
 	}
 	for _, o := range p.svc.SLOs {
@@ -137,7 +137,13 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 	if err != nil {
 		return scenario{}, err
 	}
+	// Ratio tiers wait for their coverage guard: quiet tiles count, so
+	// after a quiet stretch as long as the short window the tier fires on
+	// its first bad events, as slower tiers cannot do sooner.
 	quiet := 1
+	if cond.tier {
+		quiet = steps(cond.short, every) + 2
+	}
 	if o.Alerting == model.BudgetAlerting && cond.budget {
 		quiet = int(math.Ceil(cond.long.Seconds()/model.PeriodTile.Std().Seconds())) + 1
 	}
@@ -157,6 +163,9 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 			}
 			sc.input = append(sc.input, input{s.series, v})
 		}
+		if err := p.notHeld(r, o, run); err != nil {
+			return scenario{}, err
+		}
 		a, err := p.expAlert(r, labelsOf(r), sloResult(r), run.value)
 		if err != nil {
 			return scenario{}, err
@@ -165,6 +174,35 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 		return sc, nil
 	}
 	return scenario{}, fmt.Errorf("alert %s %v never fired within %d evaluations of its scenario: %w", r.Alert, r.Labels, maxSteps, lastErr)
+}
+
+// notHeld checks that no slower page tier of o fires in page tier r's
+// scenario before r does: it would open the incident and keep r from
+// starting (package rules). Validation's page ladder rules it out; this
+// says so if a spec slips through.
+func (p *planner) notHeld(r rulefmt.Rule, o model.SLO, run run) error {
+	if r.Labels[model.LabelSeverity] != string(model.Page) {
+		return nil
+	}
+	var factor float64
+	for _, t := range o.Tiers {
+		if model.AlertName(t.Alert) == r.Alert {
+			factor = t.Factor
+		}
+	}
+	every := p.svc.EvaluationInterval.Std()
+	for _, t := range o.Tiers {
+		if t.Severity != model.Page || t.Factor >= factor {
+			continue
+		}
+		for _, rg := range []regime{promtool, engine} {
+			at, _, ok := simulate(tierCondition(p.svc, o, t), run.tiles, every, steps(t.For.Std(), every), run.at, rg)
+			if ok && at < run.at { // at one evaluation, r runs first (rules.tierAlerts)
+				return fmt.Errorf("slower page tier %s fires at evaluation %d of the scenario, before %s at %d, and would hold the incident", t.Name, at, r.Alert, run.at)
+			}
+		}
+	}
+	return nil
 }
 
 // maxSteps bounds the evaluations a scenario may need.
@@ -182,12 +220,20 @@ type part struct {
 func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 	switch {
 	case o.SLI.Events != nil:
-		_, bad := p.svc.EventSelectors(o.SLI.Events)
+		total, bad := p.svc.EventSelectors(o.SLI.Events)
 		lbls, err := concrete(bad)
 		if err != nil {
 			return nil, "", err
 		}
-		return []part{{series: lbls}}, "event fails", nil
+		parts := []part{{series: lbls}}
+		if o.SLI.Events.BadMetric != "" { // every failure is counted twice: as a failure and as an event
+			all, err := concrete(total)
+			if err != nil {
+				return nil, "", err
+			}
+			parts = append(parts, part{series: all})
+		}
+		return parts, "event fails", nil
 	case o.SLI.Latency != nil:
 		l := o.SLI.Latency
 		countSel, fastSel := p.svc.HistogramSelectors(l)
@@ -327,10 +373,13 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 			in = append(in, input{lbls, make([]float64, samples)})
 		}
 	}
-	var alerts []expAlert
+	// Every SLO whose series are all missing here fires after its own
+	// for: (a page sooner than a ticket), so some may already fire one
+	// evaluation before this one does.
+	var alerts, before []expAlert
 	for _, o := range p.svc.SLOs {
 		ar, ok := p.absentRules[o.Name]
-		if !ok || ar.For != r.For {
+		if !ok {
 			continue
 		}
 		seen := false
@@ -341,56 +390,36 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 			}
 			seen = seen || m
 		}
-		if seen {
+		fires := steps(time.Duration(ar.For), every)
+		if seen || fires > at {
 			continue
 		}
-		result, err := absentLabels(p.absent[o.Name])
-		if err != nil {
-			return scenario{}, err
-		}
-		lbls := maps.Clone(result)
-		for k, v := range ar.Labels {
-			lbls[k] = v
-		}
-		a, err := p.expAlert(ar, lbls, result, 1)
+		// The rule's expression yields one sample without labels
+		// (vector(1)); the alert carries the rule's labels.
+		a, err := p.expAlert(ar, labelsOf(ar), map[string]string{}, 1)
 		if err != nil {
 			return scenario{}, err
 		}
 		alerts = append(alerts, a)
+		if fires < at {
+			before = append(before, a)
+		}
 	}
-	sort.Slice(alerts, func(i, j int) bool {
-		return labels.Compare(labels.FromMap(alerts[i].Labels), labels.FromMap(alerts[j].Labels)) < 0
-	})
+	byLabels := func(as []expAlert) {
+		sort.Slice(as, func(i, j int) bool {
+			return labels.Compare(labels.FromMap(as[i].Labels), labels.FromMap(as[j].Labels)) < 0
+		})
+	}
+	byLabels(alerts)
+	byLabels(before)
 	return scenario{
 		name:    fmt.Sprintf("%s fires when the series of %s are missing", r.Alert, slo),
 		spacing: every,
 		input:   in,
 		at:      time.Duration(at) * every,
 		alerts:  alerts,
+		before:  before,
 	}, nil
-}
-
-// absentLabels is the label set absent() gives its one sample: the
-// selector's equality matchers, except the name and any label matched
-// more than once or otherwise (Prometheus' createLabelsForAbsentFunction).
-func absentLabels(sel string) (map[string]string, error) {
-	ms, err := selectorMatchers(sel)
-	if err != nil {
-		return nil, err
-	}
-	out, has := map[string]string{}, map[string]bool{}
-	for _, m := range ms {
-		if m.Name == prommodel.MetricNameLabel {
-			continue
-		}
-		if m.Type == labels.MatchEqual && !has[m.Name] {
-			out[m.Name] = m.Value
-			has[m.Name] = true
-		} else {
-			delete(out, m.Name)
-		}
-	}
-	return out, nil
 }
 
 // labelsOf is the label set of the alert of a rule whose expression yields

@@ -432,7 +432,10 @@ func (f *fetcher) done() error {
 	}
 	var missing []string
 	for i, c := range f.perSelector {
-		if c == 0 {
+		// up is written by the scraping Prometheus: backfilled or
+		// remote-written history may lack it, and the rules then judge
+		// a service unmeasured by its SLI series alone.
+		if c == 0 && !strings.HasPrefix(res.Selectors[i], model.UpSeries+"{") {
 			missing = append(missing, res.Selectors[i])
 		}
 	}

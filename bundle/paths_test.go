@@ -32,7 +32,7 @@ func TestABundleOfManyServicesHasEveryPathOnce(t *testing.T) {
 	}
 	for _, svc := range s.Services {
 		for _, p := range []string{model.RuleFile(svc.Name), model.RuleTestFile(svc.Name), model.PrometheusRuleFile(svc.Name),
-			model.MimirFile(svc.Name), model.RunbookFile(svc.Name, model.AbsentAlert), model.DashboardFile(svc.Title, model.DashboardUID(svc.Name)),
+			model.MimirFile(svc.Name), model.RunbookFile(svc.Name, model.UnmeasuredAlert), model.DashboardFile(svc.Title, model.DashboardUID(svc.Name)),
 			model.DashboardConfigMapFile(model.DashboardUID(svc.Name))} {
 			require.True(t, seen[p], "%s is missing", p)
 		}

@@ -103,8 +103,12 @@ func tensorWasmSLOs() []model.SLO {
 				Matchers:  `route="/invoke",method="POST"`,
 				Threshold: 1,
 			}},
+			// The runbooks name the page; slower burns (8% or 2% of requests
+			// slow) file tickets rather than go unseen.
 			Tiers: []model.Tier{
 				{Name: "fast", Alert: "invoke-latency-spike", Severity: model.Page, Long: hours(1), Short: minutes(5), Factor: 14.4},
+				{Name: "slow", Alert: "invoke-latency-slow-burn", Severity: model.Ticket, Long: hours(6), Short: minutes(30), Factor: 6},
+				{Name: "very-slow", Alert: "invoke-latency-very-slow-burn", Severity: model.Ticket, Long: hours(72), Short: hours(6), Factor: 1},
 			},
 		},
 		{
@@ -116,6 +120,11 @@ func tensorWasmSLOs() []model.SLO {
 				Matchers:  `route="/healthz",method="GET"`,
 				Threshold: 0.01,
 			}},
+			// The P95 ticket (healthz-slow) files slowness; this page is for
+			// a host in trouble: most probes slow for most of an hour.
+			Tiers: []model.Tier{
+				{Name: "severe", Alert: "healthz-severe-slowdown", Severity: model.Page, Long: hours(1), Short: minutes(5), Factor: 14.4},
+			},
 		},
 	}
 }

@@ -141,7 +141,7 @@ func sliMetrics(svc *model.Service) []model.Metric {
 	var out []model.Metric
 	for _, m := range svc.Metrics {
 		for _, o := range svc.SLOs {
-			if o.SLI.MetricName() == m.Name {
+			if o.SLI.MetricName() == m.Name && !twoCounters(o) {
 				out = append(out, m)
 				break
 			}
@@ -149,6 +149,11 @@ func sliMetrics(svc *model.Service) []model.Metric {
 	}
 	return out
 }
+
+// twoCounters says whether an SLO reads its failures from a counter of
+// their own. Its counters then show as contract rows: the traffic row
+// splits one counter into failures and the rest, which they cannot.
+func twoCounters(o model.SLO) bool { return o.SLI.Events != nil && o.SLI.Events.BadMetric != "" }
 
 func title(s string) string {
 	if s == "" {

@@ -1,32 +1,38 @@
-// Package diff compares two bundles the way a release reviewer reads them:
-// alerts added, removed or changed (expression, so thresholds and windows,
-// `for`, severity and other labels), recording rules added or removed, and
-// dashboard panels added or removed. A change is breaking when something
-// may still depend on what went away: a removed recording rule that either
-// bundle's rules or dashboards query, or a removed alert that an
-// Alertmanager configuration of either bundle names.
+// Package diff compares two bundles the way a release reviewer reads them,
+// on what the bundle means rather than on its bytes: every recording rule
+// and alert (keyed by service, SLO and name) with its expression shown
+// before and after, each SLO's objective and period, each tier's factor,
+// windows, `for` and severity, labels and annotations, every dashboard
+// panel and its queries, the Alertmanager routing (receivers, routes and
+// their matchers, inhibitions), and files added or removed. Nothing that
+// did not change is reported; identical bundles give no changes.
+//
+// A change is breaking when something may still depend on what went away:
+// a removed recording rule that a rule or panel of either bundle reads, or
+// a removed alert that a route of either bundle matches by name.
 package diff
 
 import (
 	"encoding/json"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
 
-	"github.com/prometheus/prometheus/promql/parser"
-
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 )
 
 // Change is one difference between two bundles.
 type Change struct {
-	Kind     string // alert, recording rule, panel
-	What     string
-	Breaking bool
+	// Kind is what changed: file, SLO, recording rule, alert, panel,
+	// receiver, route, inhibition.
+	Kind string
+	What string
+	// Before and After show a changed expression or setting; empty for
+	// additions and removals.
+	Before, After string
+	Breaking      bool
 }
 
 // Report is every change from one bundle to the next.
@@ -49,7 +55,7 @@ func (r *Report) Breaking() bool {
 func (r *Report) MajorBumped() bool {
 	major := func(v string) int {
 		var n int
-		fmt.Sscanf(v, "%d", &n)
+		_, _ = fmt.Sscanf(v, "%d", &n)
 		return n
 	}
 	return major(r.NewVersion) > major(r.OldVersion)
@@ -60,7 +66,7 @@ func (r *Report) String() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Bundle changes: %s -> %s\n\n", r.OldVersion, r.NewVersion)
 	if len(r.Changes) == 0 {
-		b.WriteString("No changes to alerts, recording rules or panels.\n")
+		b.WriteString("No changes to rules, SLOs, panels, routing or files.\n")
 	}
 	for _, c := range r.Changes {
 		mark := ""
@@ -68,6 +74,9 @@ func (r *Report) String() string {
 			mark = " **BREAKING**"
 		}
 		fmt.Fprintf(&b, "- %s%s: %s\n", c.Kind, mark, c.What)
+		if c.Before != "" || c.After != "" {
+			fmt.Fprintf(&b, "  - before: `%s`\n  - after: `%s`\n", c.Before, c.After)
+		}
 	}
 	if r.Breaking() {
 		if r.MajorBumped() {
@@ -79,7 +88,9 @@ func (r *Report) String() string {
 	return b.String()
 }
 
-// Compare reads two bundle directories and lists their differences.
+// Compare reads two bundle directories and lists their differences. A
+// rule or panel query that does not parse is an error: a diff that skipped
+// it could miss a change.
 func Compare(oldDir, newDir string) (*Report, error) {
 	old, err := load(oldDir)
 	if err != nil {
@@ -90,207 +101,87 @@ func Compare(oldDir, newDir string) (*Report, error) {
 		return nil, err
 	}
 	r := &Report{OldVersion: old.version, NewVersion: next.version}
-	r.alerts(old, next)
+	r.files(old, next)
+	r.slos(old, next)
 	r.records(old, next)
+	r.alerts(old, next)
 	r.panels(old, next)
+	r.routing(old, next)
 	return r, nil
 }
 
 // bundle is what a comparison reads of a bundle directory.
 type bundle struct {
 	version string
-	alerts  map[string]alert // by name, service and SLO
-	records map[string]bool  // by name and labels
-	queried map[string]bool  // series names any rule or panel reads
-	panels  map[string]bool  // "dashboard: panel"
-	routing string           // every Alertmanager configuration, concatenated
-}
-
-type alert struct {
-	expr, forDuration string
-	labels            map[string]string
+	files   map[string]bool
+	rules   ruleSet
+	panels  map[string]panel
+	routing map[string]routing // by Alertmanager file
+	// queried holds the series names any rule or panel reads.
+	queried map[string]bool
 }
 
 func load(dir string) (*bundle, error) {
-	b := &bundle{alerts: map[string]alert{}, records: map[string]bool{}, queried: map[string]bool{}, panels: map[string]bool{}}
-	manifest, err := os.ReadFile(filepath.Join(dir, model.ManifestFile))
+	b := &bundle{files: map[string]bool{}, panels: map[string]panel{}, routing: map[string]routing{}, queried: map[string]bool{},
+		rules: ruleSet{records: map[string]rule{}, alerts: map[string]rule{}, slos: map[string]*sloFacts{}}}
+	path := filepath.Join(dir, model.ManifestFile)
+	manifest, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("%s is not a bundle: %w", dir, err)
 	}
-	var m struct{ Version string }
+	var m struct {
+		Version string
+		Files   []struct{ Path string }
+	}
 	if err := json.Unmarshal(manifest, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, model.ManifestFile), err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	b.version = m.Version
-	return b, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for _, f := range m.Files {
+		b.files[f.Path] = true
+		if err := b.read(dir, f.Path); err != nil {
+			return nil, err
 		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		_, _, dashboard := model.DashboardOf(rel)
-		switch {
-		case model.IsRuleFile(rel):
-			return b.readRules(path)
-		case dashboard:
-			return b.readDashboard(path)
-		case model.IsAlertmanagerFile(rel):
-			data, err := os.ReadFile(path)
-			b.routing += string(data)
-			return err
-		}
-		return nil
-	})
+	}
+	return b, nil
 }
 
-func (b *bundle) readRules(path string) error {
+// read reads one file of the manifest by what it holds.
+func (b *bundle) read(dir, rel string) error {
+	path := filepath.Join(dir, filepath.FromSlash(rel))
+	_, _, dashboard := model.DashboardOf(rel)
+	if !model.IsRuleFile(rel) && !dashboard && !model.IsAlertmanagerFile(rel) {
+		return nil
+	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return err
 	}
-	groups, err := rules.Parse(data)
+	switch {
+	case model.IsRuleFile(rel):
+		err = b.readRules(data)
+	case dashboard:
+		err = b.readDashboard(data)
+	default:
+		err = b.readRouting(rel, data)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
-	}
-	for _, g := range groups.Groups {
-		for _, r := range g.Rules {
-			expr, err := model.ParseExpr(r.Expr)
-			if err != nil {
-				return err
-			}
-			b.reads(expr)
-			if r.Record != "" {
-				b.records[r.Record+labelString(r.Labels)] = true
-				continue
-			}
-			key := r.Alert + "{" + model.LabelService + "=" + r.Labels[model.LabelService] + "," + model.LabelSLO + "=" + r.Labels[model.LabelSLO] + "}"
-			b.alerts[key] = alert{expr: expr.String(), forDuration: r.For.String(), labels: r.Labels}
-		}
 	}
 	return nil
 }
 
-func (b *bundle) readDashboard(path string) error {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	var d struct {
-		Title  string
-		Panels []struct {
-			Type, Title string
-			Targets     []struct{ Expr string }
-		}
-	}
-	if err := json.Unmarshal(data, &d); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	for _, p := range d.Panels {
-		if p.Type != "row" {
-			b.panels[d.Title+": "+p.Title] = true
-		}
-		for _, t := range p.Targets {
-			if expr, err := model.ParseExpr(grafanaVariables.Replace(t.Expr)); err == nil {
-				b.reads(expr)
-			}
-		}
-	}
-	return nil
-}
+func (r *Report) add(c Change) { r.Changes = append(r.Changes, c) }
 
-// grafanaVariables stand in for the values Grafana substitutes, so panel
-// queries parse.
-var grafanaVariables = strings.NewReplacer("$__rate_interval", "5m", "$__range", "1h")
-
-func (b *bundle) reads(expr parser.Expr) {
-	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
-		if vs, ok := n.(*parser.VectorSelector); ok {
-			b.queried[vs.Name] = true
-		}
-		return nil
-	})
-}
-
-func labelString(ls map[string]string) string {
-	keys := make([]string, 0, len(ls))
-	for k := range ls {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + ls[k]
-	}
-	return "{" + strings.Join(parts, ",") + "}"
-}
-
-func (r *Report) alerts(old, next *bundle) {
-	for _, key := range union(old.alerts, next.alerts) {
-		o, inOld := old.alerts[key]
-		n, inNew := next.alerts[key]
-		name := key[:strings.Index(key, "{")]
+func (r *Report) files(old, next *bundle) {
+	for _, f := range union(old.files, next.files) {
 		switch {
-		case !inOld:
-			r.add("alert", "added "+key, false)
-		case !inNew:
-			named := strings.Contains(old.routing, name) || strings.Contains(next.routing, name)
-			r.add("alert", "removed "+key+routedNote(named), named)
-		default:
-			if o.expr != n.expr {
-				r.add("alert", fmt.Sprintf("%s expression changed (threshold or windows): `%s` -> `%s`", key, o.expr, n.expr), false)
-			}
-			if o.forDuration != n.forDuration {
-				r.add("alert", fmt.Sprintf("%s `for` changed: %s -> %s", key, o.forDuration, n.forDuration), false)
-			}
-			for _, l := range union(o.labels, n.labels) {
-				if o.labels[l] != n.labels[l] {
-					r.add("alert", fmt.Sprintf("%s label %s changed: %q -> %q", key, l, o.labels[l], n.labels[l]), false)
-				}
-			}
+		case !old.files[f]:
+			r.add(Change{Kind: "file", What: "added " + f})
+		case !next.files[f]:
+			r.add(Change{Kind: "file", What: "removed " + f})
 		}
 	}
-}
-
-func routedNote(named bool) string {
-	if named {
-		return " (an Alertmanager configuration names it)"
-	}
-	return ""
-}
-
-func (r *Report) records(old, next *bundle) {
-	for _, key := range union(old.records, next.records) {
-		name := key[:strings.Index(key, "{")]
-		switch {
-		case !old.records[key]:
-			r.add("recording rule", "added "+key, false)
-		case !next.records[key]:
-			queried := old.queried[name] || next.queried[name]
-			note := ""
-			if queried {
-				note = " (still queried by rules or dashboards)"
-			}
-			r.add("recording rule", "removed "+key+note, queried)
-		}
-	}
-}
-
-func (r *Report) panels(old, next *bundle) {
-	for _, key := range union(old.panels, next.panels) {
-		switch {
-		case !old.panels[key]:
-			r.add("panel", "added "+key, false)
-		case !next.panels[key]:
-			r.add("panel", "removed "+key, false)
-		}
-	}
-}
-
-func (r *Report) add(kind, what string, breaking bool) {
-	r.Changes = append(r.Changes, Change{Kind: kind, What: what, Breaking: breaking})
 }
 
 // union lists the keys of two maps, sorted.
@@ -307,4 +198,17 @@ func union[V any](a, b map[string]V) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// changed reports every key of two string maps whose value differs.
+func changedKeys(a, b map[string]string) []string {
+	var out []string
+	for _, k := range union(a, b) {
+		av, aok := a[k]
+		bv, bok := b[k]
+		if av != bv || aok != bok {
+			out = append(out, k)
+		}
+	}
+	return out
 }

@@ -86,6 +86,10 @@ type SLO struct {
 	// Alerting chooses how tiers compare: error ratios (default) or bad
 	// event counts against the budget measured over the period.
 	Alerting AlertingMode `yaml:"alerting"`
+	// Labels go on every rule of the SLO, recorded series and alerts
+	// alike (owner, category), so existing routes and queries that select
+	// on them keep working; an imported Sloth spec's labels land here.
+	Labels map[string]string `yaml:"labels"`
 }
 
 // AlertingMode is how an SLO's tiers decide to fire.
@@ -111,14 +115,29 @@ type SLI struct {
 	Latency *Latency    `yaml:"latency"`
 }
 
-// EventRatio counts bad events among all events of one counter.
+// EventRatio counts bad events among all events: the failures among one
+// counter's series, or a second counter of the failures beside the one of
+// all events (errors_total beside requests_total).
 type EventRatio struct {
 	// Metric is a counter of the contract.
 	Metric string `yaml:"metric"`
 	// Total narrows which events count at all ("" counts every event).
 	Total string `yaml:"total"`
-	// Bad picks the failed events among Total, e.g. `status=~"5.."`.
+	// Bad picks the failed events among Total, e.g. `status=~"5.."`. With
+	// BadMetric it selects that counter's series instead ("" takes them
+	// all), as the two counters need not share labels.
 	Bad string `yaml:"bad"`
+	// BadMetric, when set, is the counter of the failed events, another
+	// counter of the contract than Metric.
+	BadMetric string `yaml:"badMetric"`
+}
+
+// BadCounter is the counter the bad events are read from.
+func (e *EventRatio) BadCounter() string {
+	if e.BadMetric != "" {
+		return e.BadMetric
+	}
+	return e.Metric
 }
 
 // Latency counts requests slower than Threshold as bad, from a histogram.
@@ -154,6 +173,12 @@ type Tier struct {
 	Short    Duration `yaml:"short"`
 	Factor   float64  `yaml:"factor"`
 	For      Duration `yaml:"for"`
+	// Labels and Annotations are added to the tier's alert, for the routing
+	// keys and texts an existing Alertmanager setup expects (Sloth's
+	// page_alert and ticket_alert labels, say). Annotations may replace the
+	// generated summary and description, never the runbook or dashboard link.
+	Labels      map[string]string `yaml:"labels"`
+	Annotations map[string]string `yaml:"annotations"`
 }
 
 // ThresholdAlert is a plain alert on one indicator crossing a fixed value,
@@ -216,7 +241,7 @@ func (t Tier) BudgetSpent(period Duration) float64 {
 	return Clean(t.Factor * float64(t.Long) / float64(period))
 }
 
-// MetricName is the contract metric the SLI reads.
+// MetricName is the contract metric the SLI reads all its events from.
 func (s SLI) MetricName() string {
 	switch {
 	case s.Events != nil:

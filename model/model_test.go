@@ -29,7 +29,7 @@ func TestDecimalsAreWrittenAsAPersonWould(t *testing.T) {
 
 func TestAlertNamesAreCamelCaseWithAcronyms(t *testing.T) {
 	require.Equal(t, "AvailabilityFastBurn", model.AlertName("availability-fast-burn"))
-	require.Equal(t, "SLOMetricAbsent", model.AlertName(model.AbsentAlert))
+	require.Equal(t, "SLOUnmeasured", model.AlertName(model.UnmeasuredAlert))
 	require.Equal(t, "HealthzSlow", model.AlertName("healthz-slow"))
 }
 
@@ -65,4 +65,35 @@ func TestAQuantileAlertThatCouldNeverFireIsRefused(t *testing.T) {
 		return
 	}
 	t.Fatal("the catalog has no quantile alert")
+}
+
+func TestFailuresMayComeFromACounterOfTheirOwn(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	svc.Metrics = append(svc.Metrics, model.Metric{Name: "errors_total", Type: model.Counter, Labels: []string{"kind"}})
+	e := svc.SLOs[0].SLI.Events
+	e.BadMetric, e.Bad = "errors_total", `kind="timeout"`
+	require.NoError(t, s.Validate())
+	total, bad := svc.EventSelectors(e)
+	require.Equal(t, `errors_total{job="tensor-wasm",kind="timeout"}`, bad)
+	require.NotContains(t, total, "kind", "the failures' matchers stay on their counter")
+
+	e.Bad = `status=~"5.."`
+	require.ErrorContains(t, s.Validate(), `events.bad: label "status" is not among errors_total's labels`)
+	e.Bad, e.BadMetric = "", e.Metric
+	require.ErrorContains(t, s.Validate(), "events.badMetric: expected another counter than metric")
+}
+
+func TestOwnLabelsMayNotTakeGeneratedNames(t *testing.T) {
+	s := catalog.TensorWasm()
+	o := &s.Services[0].SLOs[0]
+	o.Labels = map[string]string{"team": "core"}
+	o.Tiers[0].Labels = map[string]string{"routing_key": "core"}
+	o.Tiers[0].Annotations = map[string]string{"summary": "Too many failures."}
+	require.NoError(t, s.Validate())
+	o.Labels[model.LabelTier] = "1"
+	o.Tiers[0].Annotations[model.AnnotationRunbook] = "https://x"
+	err := s.Validate()
+	require.ErrorContains(t, err, `labels.tier: the generator sets "tier" itself`)
+	require.ErrorContains(t, err, `annotations.runbook_url: the generator derives "runbook_url"`)
 }

@@ -21,6 +21,22 @@ const (
 	LabelGenerator = "generator_version"
 )
 
+// ReservedLabel says whether a label name is one the generator sets itself
+// (or Prometheus gives a meaning), which a spec's own labels may not reuse.
+func ReservedLabel(name string) bool {
+	switch name {
+	case LabelService, LabelSLO, LabelSeverity, LabelTier, LabelVersion, LabelGenerator, "alertname", "le":
+		return true
+	}
+	return strings.HasPrefix(name, "__")
+}
+
+// ReservedAnnotation says whether an annotation is a link the generator
+// derives from the model, which a spec's own annotations may not replace.
+func ReservedAnnotation(name string) bool {
+	return name == AnnotationRunbook || name == AnnotationDashboard
+}
+
 // Annotations every generated alert carries.
 const (
 	AnnotationSummary     = "summary"
@@ -38,16 +54,25 @@ const (
 	InfoRecord            = "slo:bundle:info"
 )
 
-// AbsentAlert is the identifier of the alert raised when a metric an SLO
-// reads has vanished.
-const AbsentAlert = "slo-metric-absent"
+// UnmeasuredAlert is the identifier of the alert raised when an SLO cannot
+// be measured: every target of its service is down, or the series its SLI
+// reads are gone. Either way its burn tiers go blind, so for an SLO that
+// pages it pages too, and it holds an open incident (see package rules).
+const UnmeasuredAlert = "slo-unmeasured"
 
-// absentAfter is how long a metric may be missing before AbsentAlert fires:
-// long enough to ride out a restart or a missed scrape.
-const absentAfter = 10 * time.Minute
+// UnmeasuredFor is the `for:` of UnmeasuredAlert: long enough to ride out a
+// failed scrape or a restart, and for a ticket long enough that a rollout
+// does not file one.
+func UnmeasuredFor(sev Severity) Duration {
+	if sev == Page {
+		return Duration(2 * time.Minute)
+	}
+	return Duration(10 * time.Minute)
+}
 
-// AbsentAfter is the `for:` of AbsentAlert.
-func AbsentAfter() Duration { return Duration(absentAfter) }
+// UpSeries is the series Prometheus writes for every scrape target: 1 when
+// the scrape succeeded, 0 when it failed.
+const UpSeries = "up"
 
 // Defaults applied when a spec leaves a field out.
 const (
@@ -72,6 +97,11 @@ func BadEventsRecord(w Duration) string { return "slo:bad_events:increase" + w.S
 // apart from the tiles so a window as wide as a tile is never recorded
 // twice under one name.
 func BadEventsWindowRecord(w Duration) string { return "slo:bad_events:window" + w.String() }
+
+// TotalEventsWindowRecord names the count of all events over a window w,
+// summed from the same tiles as BadEventsWindowRecord: budget tiers check
+// that the window's own error ratio is above the budget's.
+func TotalEventsWindowRecord(w Duration) string { return "slo:total_events:window" + w.String() }
 
 // TotalEventsRecord names the count of all events in one tile of width w.
 func TotalEventsRecord(w Duration) string { return "slo:total_events:increase" + w.String() }
@@ -138,7 +168,7 @@ func ReportChart(service string) string { return reportDir + service + ".svg" }
 
 // RunbookFile is the bundle path of the runbook of a service's alert id.
 // Alert ids are unique within a service only (every service has its
-// SLOMetricAbsent), so each service has its own directory of runbooks, the
+// SLOUnmeasured), so each service has its own directory of runbooks, the
 // one its runbookBaseURL publishes: RunbookURL(id) ends in the same
 // service-relative path.
 func RunbookFile(service, id string) string { return runbooksDir + RunbookName(service, id) }
@@ -205,7 +235,7 @@ const (
 	GeneratorVersion = "0.1.0"
 )
 
-// acronyms stay upper case in alert names (SLOMetricAbsent, not SloMetricAbsent).
+// acronyms stay upper case in alert names (SLOUnmeasured, not SloMetricAbsent).
 var acronyms = map[string]bool{"slo": true, "sli": true, "http": true, "api": true}
 
 // AlertName turns an alert identifier into Prometheus' CamelCase alert name:

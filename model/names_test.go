@@ -16,9 +16,9 @@ func TestRecordedSeriesAreSelectedByServiceAndSLO(t *testing.T) {
 }
 
 func TestBundlePathsReadBackAsTheirParts(t *testing.T) {
-	svc, id, ok := model.RunbookOf(model.RunbookFile("shop", model.AbsentAlert))
+	svc, id, ok := model.RunbookOf(model.RunbookFile("shop", model.UnmeasuredAlert))
 	require.True(t, ok)
-	require.Equal(t, []string{"shop", model.AbsentAlert}, []string{svc, id})
+	require.Equal(t, []string{"shop", model.UnmeasuredAlert}, []string{svc, id})
 	for _, p := range []string{"runbooks/x.md", "runbooks/a/b/c.md", "rules/shop.rules.yaml", "runbooks/shop/x.txt"} {
 		_, _, ok := model.RunbookOf(p)
 		require.False(t, ok, p)

@@ -57,9 +57,13 @@ func mustMatchers(s string) []*labels.Matcher {
 }
 
 // EventSelectors returns the selectors of an event-ratio SLI: all events, and
-// the bad ones among them. The SLI must have passed Validate.
+// the bad ones among them (from the counter of failures, if it has one).
+// The SLI must have passed Validate.
 func (s *Service) EventSelectors(e *EventRatio) (total, bad string) {
 	t := mustMatchers(e.Total)
+	if e.BadMetric != "" {
+		return s.Series(e.Metric, t...), s.Series(e.BadMetric, mustMatchers(e.Bad)...)
+	}
 	b := append(append([]*labels.Matcher{}, t...), mustMatchers(e.Bad)...)
 	return s.Series(e.Metric, t...), s.Series(e.Metric, b...)
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -60,6 +61,10 @@ func CheckVersion(v string) error {
 	}
 	return nil
 }
+
+// CheckTitle says why t cannot be a service title, or nil when it can; an
+// import uses it to fall back to the service name.
+func CheckTitle(t string) error { return checkTitle(t) }
 
 // checkTitle says why a service title cannot name its dashboard's folder:
 // it becomes one directory of the bundle, so it must stay one path
@@ -163,7 +168,7 @@ func (v *validator) service(p string, s *Service) {
 		}
 		alerts[id] = path
 	}
-	claim(p+".slos", AbsentAlert)
+	claim(p+".slos", UnmeasuredAlert)
 	slos := map[string]bool{}
 	for i := range s.SLOs {
 		o := &s.SLOs[i]
@@ -251,6 +256,7 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 		v.addf(p+".alerting", "expected ratio or budget, got %q", o.Alerting)
 	}
 	v.sli(p+".sli", s, &o.SLI)
+	v.labels(p+".labels", o.Labels)
 	tiers := map[string]bool{}
 	for i := range o.Tiers {
 		t := &o.Tiers[i]
@@ -264,6 +270,37 @@ func (v *validator) slo(p string, s *Service, o *SLO) {
 		tiers[t.Name] = true
 		v.tier(tp, s, o, t)
 	}
+	v.pageLadder(p, o)
+}
+
+// pageLadder checks that an SLO's page tiers form a ladder: the slower
+// (lower factor) a tier, the longer its windows and its `for`. An SLO's page
+// alerts share one incident, and the tier that opens it holds it while a
+// faster one waits (package rules); a slower tier that detected sooner than
+// a faster one would hold every incident and keep the faster from paging.
+func (v *validator) pageLadder(p string, o *SLO) {
+	// Pairs in factor order are checked; the relations chain, so that
+	// covers every pair.
+	var page []int
+	for i, t := range o.Tiers {
+		if t.Severity == Page && t.Factor > 0 {
+			page = append(page, i)
+		}
+	}
+	sort.SliceStable(page, func(a, b int) bool { return o.Tiers[page[a]].Factor > o.Tiers[page[b]].Factor })
+	for k := 1; k < len(page); k++ {
+		fast, slow := o.Tiers[page[k-1]], o.Tiers[page[k]]
+		tp := fmt.Sprintf("%s.tiers[%d]", p, page[k])
+		switch {
+		case slow.Factor == fast.Factor:
+			v.addf(tp+".factor", "expected page tiers of distinct factors, but %s and %s both burn at %sx; merge them or make one a ticket",
+				fast.Name, slow.Name, Decimal(slow.Factor))
+		case !Laddered(fast, slow):
+			v.addf(tp, "expected page tier %s (%sx) to have a long window of at least %s, a short window longer than %s and a for of at least %s, those of the faster page tier %s (%sx), got %s, %s and %s: "+
+				"the page tier that fires first holds the incident, so a slower tier that detects sooner would keep the faster one from ever paging",
+				slow.Name, Decimal(slow.Factor), fast.Long, fast.Short, fast.For, fast.Name, Decimal(fast.Factor), slow.Long, slow.Short, slow.For)
+		}
+	}
 }
 
 func (v *validator) sli(p string, s *Service, sli *SLI) {
@@ -274,6 +311,13 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		e := sli.Events
 		m := v.metric(p+".events.metric", s, e.Metric, Counter)
 		v.matchers(p+".events.total", s, m, e.Total)
+		if e.BadMetric != "" {
+			if e.BadMetric == e.Metric {
+				v.addf(p+".events.badMetric", "expected another counter than metric %q; to pick failures of one counter, leave badMetric out and set bad", e.Metric)
+			}
+			v.matchers(p+".events.bad", s, v.metric(p+".events.badMetric", s, e.BadMetric, Counter), e.Bad)
+			break
+		}
 		if strings.TrimSpace(e.Bad) == "" {
 			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
 		}
@@ -348,8 +392,38 @@ func (v *validator) severity(path string, sev Severity) {
 	}
 }
 
+// labels checks a spec's own labels: Prometheus label names the generator
+// does not set itself, with values.
+func (v *validator) labels(p string, ls map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(ls)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected a Prometheus label name")
+		case ReservedLabel(k):
+			v.addf(p+"."+k, "the generator sets %q itself; choose another label name", k)
+		case ls[k] == "":
+			v.addf(p+"."+k, "expected a non-empty label value")
+		}
+	}
+}
+
+// annotations checks a tier's own annotations: names the generator's link
+// annotations do not take.
+func (v *validator) annotations(p string, as map[string]string) {
+	for _, k := range slices.Sorted(maps.Keys(as)) {
+		switch {
+		case !prommodel.LegacyValidation.IsValidLabelName(k):
+			v.addf(p+"."+k, "expected an annotation name of letters, digits and underscores")
+		case ReservedAnnotation(k):
+			v.addf(p+"."+k, "the generator derives %q from the service's URLs; set runbookBaseURL or grafanaURL instead", k)
+		}
+	}
+}
+
 func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 	v.severity(p+".severity", t.Severity)
+	v.labels(p+".labels", t.Labels)
+	v.annotations(p+".annotations", t.Annotations)
 	v.window(p+".long", s, t.Long)
 	v.window(p+".short", s, t.Short)
 	if t.Short >= t.Long {
@@ -421,4 +495,14 @@ func (s *Service) hasLabel(l string) bool {
 		}
 	}
 	return false
+}
+
+// Laddered says whether two page tiers of one SLO may share its incident:
+// their factors differ, and the slower has windows and a `for` at least as
+// long as the faster's (its short window strictly longer).
+func Laddered(a, b Tier) bool {
+	if a.Factor < b.Factor {
+		a, b = b, a
+	}
+	return a.Factor != b.Factor && b.Long >= a.Long && b.Short > a.Short && b.For >= a.For
 }

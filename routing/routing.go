@@ -37,7 +37,10 @@ func Demo(s model.Spec, base string) ([]byte, error) {
 type timers struct{ wait, interval string }
 
 func render(s model.Spec, page, ticket map[string]any, t timers) ([]byte, error) {
-	groupBy := []string{"alertname", model.LabelService, model.LabelSLO}
+	// One group per service and SLO: an SLO's page alerts open and close
+	// one incident together (package rules), and a group notifies once
+	// for it. Alerts of no SLO group per service.
+	groupBy := []string{model.LabelService, model.LabelSLO}
 	cfg := map[string]any{
 		"route": map[string]any{
 			"receiver":        model.TicketReceiver,

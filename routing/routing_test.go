@@ -61,7 +61,7 @@ func TestAlertsRouteBySeverity(t *testing.T) {
 		}
 		require.Equal(t, obs.PageReceiver, route(alert("severity", "page")), name)
 		require.Equal(t, obs.TicketReceiver, route(alert("severity", "ticket")), name)
-		require.Equal(t, []string{"alertname", "service", "slo"}, groupBy(cfg), name)
+		require.Equal(t, []string{"service", "slo"}, groupBy(cfg), name)
 	}
 }
 

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"sort"
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
@@ -13,16 +14,19 @@ import (
 // tierAlerts builds one multi-window, multi-burn-rate alert per tier: both
 // windows must burn at least as fast as the tier's factor, the long one for
 // precision, the short one so the alert resets soon after the errors stop.
+// Page tiers also take part in the SLO's incident (incident.go).
 func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
-	rs := make([]rulefmt.Rule, 0, len(o.Tiers))
-	for _, t := range o.Tiers {
-		expr, description := b.ratioTier(o, t)
-		if o.Alerting == model.BudgetAlerting {
-			expr, description = b.budgetTier(o, t)
-		}
-		if o.MinEvents > 0 {
-			expr += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
-				b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))
+	in := b.incident(o)
+	// Fastest first: of two tiers that start at one evaluation, the
+	// faster opens the incident, as the slower cannot see it yet.
+	tiers := append([]model.Tier{}, o.Tiers...)
+	sort.SliceStable(tiers, func(i, j int) bool { return tiers[i].Factor > tiers[j].Factor })
+	rs := make([]rulefmt.Rule, 0, len(tiers))
+	for _, t := range tiers {
+		cond, value, description := b.tierCondition(o, t)
+		expr := cond
+		if t.Severity == model.Page {
+			expr = in.pageExpr(model.AlertName(t.Alert), cond, value)
 		}
 		labels := b.sloLabels(o)
 		labels[model.LabelSeverity] = string(t.Severity)
@@ -40,38 +44,68 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	return rs
 }
 
-// ratioTier compares the error ratio of both windows with factor x budget.
-func (b *builder) ratioTier(o model.SLO, t model.Tier) (expr, description string) {
+// tierCondition is when tier t burns, with the minEvents guard; value is
+// its long window's measure, the value the alert shows.
+func (b *builder) tierCondition(o model.SLO, t model.Tier) (cond, value, description string) {
+	if o.Alerting == model.BudgetAlerting {
+		cond, value, description = b.budgetTier(o, t)
+	} else {
+		cond, value, description = b.ratioTier(o, t)
+	}
+	if o.MinEvents > 0 {
+		cond += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
+			b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))
+	}
+	return "(" + cond + ")", value, description
+}
+
+// ratioTier compares the error ratio of both windows with factor x budget,
+// once the long window holds at least the short window's worth of tiles: a
+// fresh Prometheus, or one back from data loss, would otherwise judge an
+// hour by its first noisy minute.
+func (b *builder) ratioTier(o model.SLO, t model.Tier) (cond, value, description string) {
 	threshold := model.Decimal(t.Threshold(o.BudgetRatio()))
-	expr = fmt.Sprintf(`%s >= %s and %s >= %s`,
-		b.ref(model.ErrorRatioRecord(t.Long), o), threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold)
+	value = b.ref(model.ErrorRatioRecord(t.Long), o)
+	tile := b.svc.WindowTile(t.Long)
+	covered := fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(tile), o), t.Long,
+		model.Decimal(tile.Std().Seconds()), model.Decimal(t.Short.Std().Seconds()))
+	cond = fmt.Sprintf(`%s >= %s and %s >= %s and %s`, value, threshold, b.ref(model.ErrorRatioRecord(t.Short), o), threshold, covered)
 	description = fmt.Sprintf("{{ $value | humanizePercentage }} of %s events were bad over the last %s, and at least %s over %s too, against %s allowed. "+
 		"Sustained, that spends %s of the %s error budget every %s.",
 		o.Name, t.Long, model.Percent(t.Threshold(o.BudgetRatio())), t.Short, model.Percent(o.BudgetRatio()), model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
-	return expr, description
+	return cond, value, description
 }
 
 // budgetTier compares the bad events per second of both windows with
 // factor x the bad events per second the budget allows over the period.
-func (b *builder) budgetTier(o model.SLO, t model.Tier) (expr, description string) {
+// Each window's own error ratio must also exceed the budget ratio: only
+// then does the window spend budget at all (the budget left is budget
+// ratio x events - bad events, which shrinks exactly when bad / events is
+// above the budget ratio). Without it, a peak hour at an error ratio within
+// the objective reads as a burn, because its traffic is above the period's
+// average; with it, a peak-hour incident still pages on its bad events.
+func (b *builder) budgetTier(o model.SLO, t model.Tier) (cond, value, description string) {
 	allowed := b.ref(model.BudgetRateRecord(o.Period), o)
 	window := func(w model.Duration) string {
-		count := model.BadEventsWindowRecord(w)
+		bad, total := model.BadEventsWindowRecord(w), model.TotalEventsWindowRecord(w)
 		if w == b.svc.EvaluationInterval {
-			count = model.BadEventsRecord(w)
+			bad, total = model.BadEventsRecord(w), model.TotalEventsRecord(w)
 		}
-		return fmt.Sprintf(`%s / %s > %s * %s`, b.ref(count, o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed)
+		return fmt.Sprintf(`%s / %s > %s * %s and %s > %s * %s`, b.ref(bad, o), model.Decimal(w.Std().Seconds()), model.Decimal(t.Factor), allowed,
+			b.ref(bad, o), model.Decimal(o.BudgetRatio()), b.ref(total, o))
 	}
 	// The allowance is an average over the history the period holds; until
 	// that history is as long as the tier's long window, the average is
 	// noise (a first, partial tile can make it zero), so the tier waits.
 	covered := fmt.Sprintf(`count_over_time(%s[%s]) * %s >= %s`, b.ref(model.TotalEventsRecord(model.PeriodTile), o), o.Period,
 		model.Decimal(model.PeriodTile.Std().Seconds()), model.Decimal(t.Long.Std().Seconds()))
-	expr = window(t.Long) + " and " + window(t.Short) + " and " + covered
+	cond = window(t.Long) + " and " + window(t.Short) + " and " + covered
+	long := model.BadEventsWindowRecord(t.Long)
+	value = fmt.Sprintf(`%s / %s`, b.ref(long, o), model.Decimal(t.Long.Std().Seconds()))
 	description = fmt.Sprintf("{{ $value | humanize }} bad %s events per second over the last %s, and over %s too: more than %sx the %s budget's allowance. "+
 		"Sustained, that spends %s of the %s error budget every %s.",
 		o.Name, t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(t.BudgetSpent(o.Period)), o.Period, t.Long)
-	return expr, description
+	return cond, value, description
 }
 
 // ratioThresholdAlerts builds the plain threshold alerts on this SLO's error
@@ -97,26 +131,30 @@ func (b *builder) ratioThresholdAlerts(o model.SLO) []rulefmt.Rule {
 	return rs
 }
 
-// absentAlert fires when the series an SLO reads are gone, which would
-// otherwise silence every alert of the SLO. For a latency SLI it watches the
-// threshold bucket itself, so a bucket bound that stops matching is caught.
-func (b *builder) absentAlert(o model.SLO) rulefmt.Rule {
-	var sel string
-	if o.SLI.Events != nil {
-		sel, _ = b.svc.EventSelectors(o.SLI.Events)
-	} else {
-		_, sel = b.svc.HistogramSelectors(o.SLI.Latency)
+// unmeasuredAlert fires when the SLO cannot be measured (incident.go):
+// every target of the service is down or the series the SLI reads are gone,
+// which would otherwise silence every alert of the SLO. It pages when the
+// SLO has a page tier, so a service that dies pages, and as one of the
+// SLO's page alerts it holds an incident open while it lasts.
+func (b *builder) unmeasuredAlert(o model.SLO) rulefmt.Rule {
+	in := b.incident(o)
+	sev := model.Ticket
+	expr := heldValue + " and on () " + in.unmeasured
+	if len(in.tiers) > 0 {
+		sev = model.Page
+		expr = in.pageExpr(model.AlertName(model.UnmeasuredAlert), expr, heldValue)
 	}
 	labels := b.sloLabels(o)
-	labels[model.LabelSeverity] = string(model.Ticket)
+	labels[model.LabelSeverity] = string(sev)
 	return rulefmt.Rule{
-		Alert:  model.AlertName(model.AbsentAlert),
-		Expr:   b.expr(`absent(%s)`, sel),
-		For:    prommodel.Duration(model.AbsentAfter()),
+		Alert:  model.AlertName(model.UnmeasuredAlert),
+		Expr:   b.expr("%s", expr),
+		For:    prommodel.Duration(model.UnmeasuredFor(sev)),
 		Labels: labels,
-		Annotations: b.annotations(model.AbsentAlert,
-			"An SLO cannot be measured because the series it reads are missing.",
-			fmt.Sprintf("No series match %s, so %s is not measured and its alerts cannot fire.", sel, o.Name)),
+		Annotations: b.annotations(model.UnmeasuredAlert,
+			"An SLO cannot be measured: its service's targets are down or the series it reads are missing.",
+			fmt.Sprintf("Every target of %s is down, or no series match %s, so %s is not measured and its burn-rate alerts cannot fire.",
+				b.svc.Series(model.UpSeries), in.measuredSelector, o.Name)),
 	}
 }
 

@@ -53,11 +53,24 @@ func TestRulesReadOnlyContractOrRecordedSeries(t *testing.T) {
 				contract[model.BucketSeries(m.Name)], contract[model.CountSeries(m.Name)], contract[model.SumSeries(m.Name)] = true, true, true
 			}
 		}
+		// Prometheus writes up for every target, with the target's labels,
+		// and ALERTS for every alert of the file, with its labels plus
+		// alertname and alertstate.
+		contract[model.UpSeries] = true
 		recorded := map[string][]map[string]string{}
 		for _, g := range groups.Groups {
 			for _, r := range g.Rules {
 				if r.Record != "" {
 					recorded[r.Record] = append(recorded[r.Record], r.Labels)
+				}
+				if r.Alert != "" {
+					for _, state := range []string{"pending", "firing"} {
+						lbls := map[string]string{"alertname": r.Alert, "alertstate": state}
+						for k, v := range r.Labels {
+							lbls[k] = v
+						}
+						recorded["ALERTS"] = append(recorded["ALERTS"], lbls)
+					}
 				}
 			}
 		}

@@ -62,8 +62,14 @@ func (b *builder) record(name string, o model.SLO, expr string) rulefmt.Rule {
 	return rulefmt.Rule{Record: name, Expr: expr, Labels: b.sloLabels(o)}
 }
 
+// sloLabels are the identity labels of every rule of an SLO, plus the SLO's
+// own labels (validation keeps those off the identity names).
 func (b *builder) sloLabels(o model.SLO) map[string]string {
-	return map[string]string{model.LabelService: b.svc.Name, model.LabelSLO: o.Name}
+	ls := map[string]string{model.LabelService: b.svc.Name, model.LabelSLO: o.Name}
+	for k, v := range o.Labels {
+		ls[k] = v
+	}
+	return ls
 }
 
 // ref selects the series an SLO's recording rule produced.

@@ -27,9 +27,9 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 	if o.Alerting == model.BudgetAlerting {
 		rs = append(rs, b.badCounts(o)...)
 	}
-	rs = append(rs, b.tierAlerts(o)...)
+	rs = append(rs, withTierExtras(o, b.tierAlerts(o))...)
 	rs = append(rs, b.ratioThresholdAlerts(o)...)
-	return append(rs, b.absentAlert(o))
+	return append(rs, b.unmeasuredAlert(o))
 }
 
 // eventTiles counts the bad and all events of the last interval from raw
@@ -91,15 +91,18 @@ func (b *builder) windowRules(o model.SLO, tile, w model.Duration) []rulefmt.Rul
 	}
 }
 
-// badCounts records the bad events of every tier window longer than a
-// tile, which budget tiers compare with the budget's allowance. They sum
-// the fine tiles, so both windows move with every evaluation.
+// badCounts records the bad and all events of every tier window longer
+// than a tile, which budget tiers compare with the budget's allowance and
+// with each other. They sum the fine tiles, so both windows move with every
+// evaluation.
 func (b *builder) badCounts(o model.SLO) []rulefmt.Rule {
 	var rs []rulefmt.Rule
 	tile := b.svc.EvaluationInterval
 	for _, w := range model.TierWindows(o) {
 		if w != tile {
-			rs = append(rs, b.record(model.BadEventsWindowRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)))
+			rs = append(rs,
+				b.record(model.BadEventsWindowRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.BadEventsRecord(tile), o), w)),
+				b.record(model.TotalEventsWindowRecord(w), o, b.expr(`sum_over_time(%s[%s])`, b.ref(model.TotalEventsRecord(tile), o), w)))
 		}
 	}
 	return rs

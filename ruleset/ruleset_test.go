@@ -52,6 +52,7 @@ func TestTheBundleDirectoryAndTheSpecReadTheSameSeries(t *testing.T) {
 		`tensor_wasm_http_request_duration_seconds_bucket{job="tensor-wasm"}`,
 		`tensor_wasm_http_request_duration_seconds_count{job="tensor-wasm"}`,
 		`tensor_wasm_http_requests_total{job="tensor-wasm"}`,
+		`up{job="tensor-wasm"}`,
 	}, Fetch(dir))
 	shortest, longest := dir.Intervals()
 	require.Equal(t, "1m0s", shortest.String())

@@ -43,7 +43,7 @@ func Runbooks(in Input) map[string][]byte {
 		out[file(a.Alert)] = thresholdRunbook(in, a)
 	}
 	if len(svc.SLOs) > 0 { // the absent alert watches what SLOs read
-		out[file(model.AbsentAlert)] = absentRunbook(in)
+		out[file(model.UnmeasuredAlert)] = absentRunbook(in)
 	}
 	return out
 }
@@ -147,12 +147,16 @@ func thresholdRunbook(in Input, a model.ThresholdAlert) []byte {
 
 func absentRunbook(in Input) []byte {
 	var w writer
-	header(&w, in, model.AbsentAlert, "**Severity** ticket: an SLO cannot be measured because the series it reads are missing, so its alerts cannot fire.")
-	w.f("## What it means\n\nNo series match what the SLO reads, for %s. Check that the service is up and scraped, and that its metrics still carry the names and labels of the contract.\n\n", model.AbsentAfter())
+	header(&w, in, model.UnmeasuredAlert, "**Severity** page for an SLO with a page tier, ticket otherwise: an SLO cannot be measured, so its burn-rate alerts cannot fire.")
+	w.f("## What it means\n\nEvery target of the service is down (`up` is 0), or no series match what the SLO reads: for %s when it pages, %s when it files a ticket. "+
+		"A service that dies stops counting errors, so its burn-rate windows empty out; this alert keeps the incident open instead. "+
+		"While any page alert of an SLO fires, that alert stays firing until every page tier of the SLO has reset and the SLO is measured again, so one incident pages once and resolves once.\n\n"+
+		"Check that the service runs and is scraped, and that its metrics still carry the names and labels of the contract.\n\n",
+		model.UnmeasuredFor(model.Page), model.UnmeasuredFor(model.Ticket))
 	w.f("## First-look queries\n\nThe alert's own expression, per SLO:\n\n")
 	for _, g := range in.Groups.Groups {
 		for _, r := range g.Rules {
-			if r.Alert == model.AlertName(model.AbsentAlert) {
+			if r.Alert == model.AlertName(model.UnmeasuredAlert) {
 				w.f("- `%s`:\n\n```promql\n%s\n```\n\n", r.Labels[model.LabelSLO], oneLine(r.Expr))
 			}
 		}

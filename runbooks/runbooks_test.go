@@ -94,7 +94,7 @@ func TestProseIsReadFromTheDirectoryOfItsService(t *testing.T) {
 	require.NoError(t, os.MkdirAll(filepath.Dir(path), 0o755))
 	require.NoError(t, os.WriteFile(path, []byte(edited), 0o644))
 	// A flat file of the same name must not leak into every service's runbook.
-	require.NoError(t, os.WriteFile(filepath.Join(dir, model.AbsentAlert+".md"), []byte(edited), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, model.UnmeasuredAlert+".md"), []byte(edited), 0o644))
 
 	require.NoError(t, b.KeepRunbookProse(dir))
 	for _, f := range b.Files {
@@ -138,7 +138,7 @@ func TestRunbooksLinkThePanelsOfTheirAlertsSLIAndNothingElse(t *testing.T) {
 			"HTTP latency P50 / P95 / P99",
 		}},
 		{"healthz-slow", []string{"HTTP latency P50 / P95 / P99"}},
-		{model.AbsentAlert, []string{
+		{model.UnmeasuredAlert, []string{
 			dashboards.RequestRateTitle, dashboards.ErrorRatioTitle, dashboards.RouteErrorTitle, "Top 5 failing (route, status)",
 			"HTTP latency P50 / P95 / P99",
 		}},
@@ -175,7 +175,7 @@ func TestRunbooksOfEveryServiceHaveTheirOwnPathsAndPanels(t *testing.T) {
 	s := examples.Platform(t)
 	docs := platformRunbooks(t)
 	for _, svc := range s.Services {
-		ids := []string{model.AbsentAlert}
+		ids := []string{model.UnmeasuredAlert}
 		for _, o := range svc.SLOs {
 			for _, tier := range o.Tiers {
 				ids = append(ids, tier.Alert)
@@ -193,7 +193,7 @@ func TestRunbooksOfEveryServiceHaveTheirOwnPathsAndPanels(t *testing.T) {
 			}
 		}
 	}
-	require.Equal(t, 5+4+3, len(docs), "one runbook per alert of each service, SLOMetricAbsent included")
+	require.Equal(t, 5+4+3, len(docs), "one runbook per alert of each service, SLOUnmeasured included")
 }
 
 func TestALatencyRunbookLinksItsSLOAndHistogramOnly(t *testing.T) {

@@ -21,7 +21,7 @@ func TestSimulationAgreesWithAnalysisForEveryCell(t *testing.T) {
 	groups, err := rules.Build(svc, s.Version)
 	require.NoError(t, err)
 	cells := report.Analyze(svc)
-	require.Len(t, cells, 4*len(report.Ratios), "three availability tiers and the /invoke spike")
+	require.Len(t, cells, 7*len(report.Ratios), "every tier of the catalog")
 	require.NoError(t, simulation.Simulate(context.Background(), svc, groups, simulation.For(svc), cells))
 	for _, c := range cells {
 		require.True(t, c.Agrees(svc),

@@ -36,7 +36,7 @@ func FuzzLoadAndBuild(f *testing.F) {
 		known = strings.Split(k, ",")
 	}
 	var seeds []string
-	for _, pattern := range []string{"../examples/*.yaml", "../examples/import/*.yaml", "testdata/*.yaml"} {
+	for _, pattern := range []string{"../examples/*.yaml", "../examples/import/*.yaml", "testdata/*.yaml", "testdata/import/*.yaml"} {
 		files, err := filepath.Glob(pattern)
 		if err != nil {
 			f.Fatal(err)

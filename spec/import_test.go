@@ -77,13 +77,11 @@ func TestImportsRefuseWhatDoesNotMap(t *testing.T) {
 		{"a Sloth raw SLI", string(sloth), "      events:\n        error_query: sum(rate(http_requests_total{job=\"checkout\",code=~\"(5..|429)\"}[{{.window}}]))\n        total_query: sum(rate(http_requests_total{job=\"checkout\"}[{{.window}}]))",
 			"      raw:\n        error_ratio_query: x", `:13:9: slos[0].sli.raw: a raw error-ratio query cannot be split into bad and total events`},
 		{"a Sloth query that is no counter rate", string(sloth), `error_query: sum(rate(`, `error_query: avg(rate(`,
-			`:13:22: slos[0].sli.events.error_query: expected sum(rate(<counter>{...}[<window>]))`},
-		{"an OpenSLO good-over-total ratio", string(openslo), "    bad:\n", "    good:\n",
-			`spec.indicator: expected a ratioMetric of bad over total`},
+			`:13:22: slos[0].sli.events.error_query: bad query: expected sum(rate(<counter>{...}[<window>]))`},
 		{"an OpenSLO time-slice budget", string(openslo), "budgetingMethod: Occurrences", "budgetingMethod: Timeslices",
-			`:39:20: spec.budgetingMethod: only Occurrences budgets map`},
+			`:39:20: spec.budgetingMethod: SLO checkout-availability: only Occurrences budgets map`},
 		{"an OpenSLO calendar window", string(openslo), "isRolling: true", "isRolling: false",
-			`spec.timeWindow: only rolling time windows map`},
+			`:37:7: spec.timeWindow[0]: SLO checkout-availability: only rolling time windows map`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			require.Contains(t, tc.base, tc.old)

@@ -2,143 +2,255 @@ package spec
 
 import (
 	"fmt"
-	"time"
+	"strconv"
+	"strings"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/tensorwasm/obsbundle/model"
 )
 
-// slothVersion marks a Sloth spec.
-const slothVersion = "prometheus/v1"
-
-// slothSpec is the part of Sloth's prometheus/v1 spec that maps.
-type slothSpec struct {
-	Service string `yaml:"service"`
-	SLOs    []struct {
-		Name        string  `yaml:"name"`
-		Objective   float64 `yaml:"objective"`
-		Description string  `yaml:"description"`
-		SLI         struct {
-			Raw    *struct{} `yaml:"raw"`
-			Plugin *struct{} `yaml:"plugin"`
-			Events *struct {
-				ErrorQuery string `yaml:"error_query"`
-				TotalQuery string `yaml:"total_query"`
-			} `yaml:"events"`
-		} `yaml:"sli"`
-		Alerting struct {
-			Name        string                 `yaml:"name"`
-			PageAlert   struct{ Disable bool } `yaml:"page_alert"`
-			TicketAlert struct{ Disable bool } `yaml:"ticket_alert"`
-		} `yaml:"alerting"`
-	} `yaml:"slos"`
+// Sloth writes its fields in snake_case in prometheus/v1 files and in
+// camelCase in its Kubernetes CRD; keys lists both spellings of a field.
+func keys(snake string) []string {
+	parts := strings.Split(snake, "_")
+	camel := parts[0]
+	for _, p := range parts[1:] {
+		camel += strings.ToUpper(p[:1]) + p[1:]
+	}
+	if camel == snake {
+		return []string{snake}
+	}
+	return []string{snake, camel}
 }
 
-// slothTiers are the alerts Sloth generates for every SLO: its page alert
-// covers the two fast pairs of windows, its ticket alert the two slow ones.
-var slothTiers = []struct {
-	name        string
-	page        bool
-	long, short time.Duration
-	factor      float64
-}{
-	{"fast", true, time.Hour, 5 * time.Minute, 14.4},
-	{"medium", true, 6 * time.Hour, 30 * time.Minute, 6},
-	{"slow", false, 24 * time.Hour, 2 * time.Hour, 3},
-	{"very-slow", false, 72 * time.Hour, 6 * time.Hour, 1},
+// fieldsOf lists the spellings of every field, for unknownKey.
+func fieldsOf(snakes ...string) []string {
+	var out []string
+	for _, s := range snakes {
+		out = append(out, keys(s)...)
+	}
+	return out
 }
 
-// parseSloth reads a Sloth prometheus/v1 spec into the model.
-func parseSloth(file string, doc *yaml.Node) (model.Spec, error) {
-	var in slothSpec
-	if err := doc.Decode(&in); err != nil {
-		return model.Spec{}, yamlError(file, err)
-	}
-	name := kebab(in.Service)
-	s := model.Spec{Name: name, Version: importedVersion}
-	var svc *model.Service
-	for i, slo := range in.SLOs {
-		path := fmt.Sprintf("slos[%d].sli", i)
-		switch {
-		case slo.SLI.Raw != nil:
-			return s, importError(file, at(doc, "slos", i, "sli", "raw"), path+".raw", "a raw error-ratio query cannot be split into bad and total events; write it as sli.events with error_query and total_query")
-		case slo.SLI.Plugin != nil:
-			return s, importError(file, at(doc, "slos", i, "sli", "plugin"), path+".plugin", "SLI plugins are Sloth code and do not map; write the SLI as sli.events")
-		case slo.SLI.Events == nil:
-			return s, importError(file, at(doc, "slos", i, "sli"), path, "expected sli.events with error_query and total_query")
+// sloth reads one Sloth document, plain or CRD; its spec part is the same.
+func (im *importer) sloth(doc *yaml.Node, crd bool) error {
+	body, prefix := doc, ""
+	if crd {
+		if k := unknownKey(doc, "apiVersion", "kind", "metadata", "spec"); k != nil {
+			return importError(im.file, k, k.Value, "unknown field %q of a %s; expected apiVersion, kind, metadata, spec", k.Value, slothKind)
 		}
-		bad, err := parseCounterRate(slo.SLI.Events.ErrorQuery)
+		body, prefix = get(doc, "spec"), "spec."
+		if body == nil || body.Kind != yaml.MappingNode {
+			return importError(im.file, doc, "spec", "expected the %s's spec: service, labels, slos", slothKind)
+		}
+	}
+	allowed := fieldsOf("service", "labels", "slos")
+	if !crd {
+		allowed = append(allowed, "version")
+	}
+	if k := unknownKey(body, allowed...); k != nil {
+		why := "it has no counterpart in the bundle"
+		if k.Value == "slo_plugins" || k.Value == "sloPlugins" {
+			why = "SLO plugins are Sloth code run at generation time; what they change cannot be read from the file. Write their effect into the SLOs and remove them"
+		}
+		// The document's SLOs cannot map, but others of the file may.
+		im.refuse(importError(im.file, k, prefix+k.Value, "unknown Sloth field %q (%s); expected one of %s; none of this document's SLOs is converted", k.Value, why, strings.Join(allowed, ", ")))
+		return nil
+	}
+	name := scalar(get(body, "service"))
+	if kebab(name) == "" {
+		return importError(im.file, get(body, "service"), prefix+"service", "expected the name of the service, got %q", name)
+	}
+	svcLabels, err := stringMap(im.file, get(body, "labels"), prefix+"labels")
+	if err != nil {
+		return err
+	}
+	svc := im.service(name, name, "")
+	slos := get(body, "slos")
+	if slos == nil || slos.Kind != yaml.SequenceNode || len(slos.Content) == 0 {
+		return importError(im.file, body, prefix+"slos", "expected a list of at least one SLO")
+	}
+	for i, n := range slos.Content {
+		path := fmt.Sprintf("%sslos[%d]", prefix, i)
+		p, err := im.slothSLO(n, path, svc, svcLabels)
 		if err != nil {
-			return s, importError(file, at(doc, "slos", i, "sli", "events", "error_query"), path+".events.error_query", "%v", err)
-		}
-		total, err := parseCounterRate(slo.SLI.Events.TotalQuery)
-		if err != nil {
-			return s, importError(file, at(doc, "slos", i, "sli", "events", "total_query"), path+".events.total_query", "%v", err)
-		}
-		got, events, err := eventService(name, bad, total)
-		if err != nil {
-			return s, importError(file, at(doc, "slos", i, "sli", "events"), path+".events", "%v", err)
-		}
-		if svc == nil {
-			svc = &got
-		} else if err := merge(svc, got); err != nil {
-			return s, importError(file, at(doc, "slos", i, "sli", "events"), path+".events", "%v", err)
-		}
-		o := model.SLO{Name: sloName(slo.Name), Description: slo.Description, Objective: model.Clean(slo.Objective / 100),
-			SLI: model.SLI{Events: &events}}
-		alert := kebab(slo.Alerting.Name)
-		if alert == "" {
-			alert = kebab(slo.Name)
-		}
-		for _, t := range slothTiers {
-			if (t.page && slo.Alerting.PageAlert.Disable) || (!t.page && slo.Alerting.TicketAlert.Disable) {
-				continue
-			}
-			sev := model.Ticket
-			if t.page {
-				sev = model.Page
-			}
-			o.Tiers = append(o.Tiers, model.Tier{Name: t.name, Alert: alert + "-" + t.name, Severity: sev,
-				Long: model.Duration(t.long), Short: model.Duration(t.short), Factor: t.factor})
-		}
-		svc.SLOs = append(svc.SLOs, o)
-	}
-	if svc == nil {
-		return s, importError(file, at(doc, "slos"), "slos", "expected at least one SLO")
-	}
-	s.Services = []model.Service{*svc}
-	return s, nil
-}
-
-// merge adds the contract of another SLO's service to svc; both must
-// select the service the same way.
-func merge(svc *model.Service, other model.Service) error {
-	if fmt.Sprint(svc.Selector) != fmt.Sprint(other.Selector) {
-		return fmt.Errorf("this SLO selects the service with %v, an earlier one with %v; one spec describes one service", other.Selector, svc.Selector)
-	}
-	for _, m := range other.Metrics {
-		if existing, ok := svc.Metric(m.Name); ok {
-			for i := range svc.Metrics {
-				if svc.Metrics[i].Name == m.Name {
-					svc.Metrics[i].Labels = unionStrings(existing.Labels, m.Labels)
-				}
-			}
+			im.refuse(err)
 			continue
 		}
-		svc.Metrics = append(svc.Metrics, m)
+		im.pending = append(im.pending, p)
 	}
 	return nil
 }
 
-func unionStrings(a, b []string) []string {
-	seen := map[string]bool{}
-	var out []string
-	for _, s := range append(append([]string{}, a...), b...) {
-		if !seen[s] {
-			seen[s] = true
-			out = append(out, s)
+// slothSLO converts one SLO of a Sloth document.
+func (im *importer) slothSLO(n *yaml.Node, path, svc string, svcLabels map[string]string) (pending, error) {
+	fail := func(at *yaml.Node, field, format string, args ...any) (pending, error) {
+		if at == nil {
+			at = n
+		}
+		return pending{}, importError(im.file, at, join(path, field), format, args...)
+	}
+	if k := unknownKey(n, fieldsOf("name", "objective", "description", "labels", "sli", "alerting")...); k != nil {
+		if k.Value == "plugins" {
+			return fail(k, k.Value, "SLO plugins are Sloth code run at generation time; what they change cannot be read from the file. Write their effect into the SLO and remove plugins")
+		}
+		return fail(k, k.Value, "unknown Sloth field %q; expected name, objective, description, labels, sli, alerting", k.Value)
+	}
+	name := scalar(get(n, "name"))
+	if sloName(name) == "" {
+		return fail(get(n, "name"), "name", "expected the SLO's name, got %q", name)
+	}
+	objective, err := strconv.ParseFloat(scalar(get(n, "objective")), 64)
+	if err != nil || objective <= 0 || objective >= 100 {
+		return fail(get(n, "objective"), "objective", "expected a percentage strictly between 0 and 100 such as 99.9, got %q", scalar(get(n, "objective")))
+	}
+	shape, err := im.slothSLI(get(n, "sli"), join(path, "sli"))
+	if err != nil {
+		return pending{}, err
+	}
+	ownLabels, err := stringMap(im.file, get(n, "labels"), join(path, "labels"))
+	if err != nil {
+		return pending{}, err
+	}
+	o := model.SLO{Name: sloName(name), Description: scalar(get(n, "description")), Objective: model.Clean(objective / 100),
+		Labels: im.keepNames(merged(svcLabels, ownLabels), model.ReservedLabel, fmt.Sprintf("service %s, SLO %s, labels", svc, sloName(name)))}
+	tiers, err := im.slothTiers(get(n, "alerting"), join(path, "alerting"), svc, o.Name, name)
+	if err != nil {
+		return pending{}, err
+	}
+	o.Tiers = tiers
+	return pending{service: svc, slo: o, shape: shape}, nil
+}
+
+// slothSLI maps events SLIs (counter ratios and Sloth's latency form) and
+// refuses raw and plugin SLIs with what to write instead.
+func (im *importer) slothSLI(n *yaml.Node, path string) (sliShape, error) {
+	if n == nil {
+		return sliShape{}, importError(im.file, n, path, "expected sli.events with error_query and total_query")
+	}
+	if raw := get(n, "raw"); raw != nil {
+		return sliShape{}, importError(im.file, raw, path+".raw", "a raw error-ratio query cannot be split into bad and total events, which the bundle counts exactly; "+
+			"write it as sli.events with error_query and total_query (the numerator and denominator of the ratio)")
+	}
+	if plugin := get(n, "plugin"); plugin != nil {
+		return sliShape{}, importError(im.file, plugin, path+".plugin", "SLI plugins are Sloth code and their query cannot be read from the file; write the SLI as sli.events with the error_query and total_query the plugin generates")
+	}
+	if k := unknownKey(n, "events"); k != nil {
+		return sliShape{}, importError(im.file, k, path+"."+k.Value, "unknown SLI kind %q; expected events", k.Value)
+	}
+	ev := get(n, "events")
+	if k := unknownKey(ev, fieldsOf("error_query", "total_query")...); k != nil {
+		return sliShape{}, importError(im.file, k, path+".events."+k.Value, "unknown field %q; expected error_query and total_query", k.Value)
+	}
+	errQ, totalQ := get(ev, keys("error_query")...), get(ev, keys("total_query")...)
+	if errQ == nil || totalQ == nil {
+		return sliShape{}, importError(im.file, ev, path+".events", "expected both error_query and total_query")
+	}
+	shape, err := badOverTotal(errQ.Value, totalQ.Value, false)
+	if err != nil {
+		at, field := errQ, "error_query"
+		if strings.HasPrefix(err.Error(), "total query") {
+			at, field = totalQ, "total_query"
+		}
+		return sliShape{}, importError(im.file, at, path+".events."+field, "%v", err)
+	}
+	return shape, nil
+}
+
+// slothTiers maps Sloth's two alerts onto the standard tiers: its page
+// alert onto fast and medium (severity page), its ticket alert onto slow
+// and very-slow (severity ticket). Each alert's labels and annotations,
+// over those of alerting itself, go onto its tiers; a disabled alert has
+// no tiers.
+func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]model.Tier, error) {
+	if k := unknownKey(n, fieldsOf("name", "labels", "annotations", "page_alert", "ticket_alert")...); k != nil {
+		return nil, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected name, labels, annotations, page_alert, ticket_alert", k.Value)
+	}
+	name := scalar(get(n, "name"))
+	base := kebab(name)
+	if base == "" {
+		base = kebab(rawName)
+	}
+	common, err := im.slothAlert(n, path, nil)
+	if err != nil {
+		return nil, err
+	}
+	var tiers []model.Tier
+	var renamed []string
+	for _, which := range []struct {
+		field string
+		sev   model.Severity
+	}{{"page_alert", model.Page}, {"ticket_alert", model.Ticket}} {
+		an := get(n, keys(which.field)...)
+		a, err := im.slothAlert(an, path+"."+which.field, &common)
+		if err != nil {
+			return nil, err
+		}
+		if a.disable {
+			im.changed("service %s, SLO %s: Sloth's %s is disabled, so its %s tiers are not generated", svc, slo, which.field, which.sev)
+			continue
+		}
+		where := fmt.Sprintf("service %s, SLO %s, %s", svc, slo, which.field)
+		ls := im.keepNames(a.labels, model.ReservedLabel, where+" labels")
+		as := im.keepNames(a.annotations, model.ReservedAnnotation, where+" annotations")
+		for _, t := range standardTiers {
+			if t.Severity != which.sev {
+				continue
+			}
+			t.Alert = base + "-" + t.Name
+			t.Labels, t.Annotations, t.For = ls, as, a.forDuration
+			tiers = append(tiers, t)
+			renamed = append(renamed, model.AlertName(t.Alert))
 		}
 	}
-	return out
+	if name != "" && len(renamed) > 0 {
+		im.changed("service %s, SLO %s: Sloth fired %s for every tier; the bundle fires one alert per tier, %s, each with severity and tier labels. "+
+			"Alertmanager routes that match alertname=%q should match alertname=~%q (or service=%q, slo=%q)",
+			svc, slo, name, strings.Join(renamed, ", "), name, model.AlertName(base)+".*", svc, slo)
+	}
+	return tiers, nil
+}
+
+// slothAlert is one of Sloth's alerts, over the defaults in common.
+type slothAlert struct {
+	disable             bool
+	forDuration         model.Duration
+	labels, annotations map[string]string
+}
+
+func (im *importer) slothAlert(n *yaml.Node, path string, common *slothAlert) (slothAlert, error) {
+	var a slothAlert
+	if common != nil {
+		if k := unknownKey(n, "disable", "for", "labels", "annotations"); k != nil {
+			return a, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected disable, for, labels, annotations", k.Value)
+		}
+		if f := get(n, "for"); f != nil {
+			d, err := model.ParseDuration(f.Value)
+			if err != nil || d < 0 {
+				return a, importError(im.file, f, path+".for", "expected a duration such as 5m, got %q", f.Value)
+			}
+			a.forDuration = d
+		}
+		if d := get(n, "disable"); d != nil {
+			v, err := strconv.ParseBool(d.Value)
+			if err != nil {
+				return a, importError(im.file, d, path+".disable", "expected true or false, got %q", d.Value)
+			}
+			a.disable = v
+		}
+	}
+	ls, err := stringMap(im.file, get(n, "labels"), path+".labels")
+	if err != nil {
+		return a, err
+	}
+	as, err := stringMap(im.file, get(n, "annotations"), path+".annotations")
+	if err != nil {
+		return a, err
+	}
+	if common != nil {
+		ls, as = merged(common.labels, ls), merged(common.annotations, as)
+	}
+	a.labels, a.annotations = ls, as
+	return a, nil
 }

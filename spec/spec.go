@@ -4,11 +4,9 @@
 package spec
 
 import (
-	"bytes"
 	"encoding"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"reflect"
 	"strconv"
@@ -38,67 +36,69 @@ func (e *Error) Error() string {
 	return loc + ": " + e.Path + ": " + e.Msg
 }
 
-// LoadFile reads, decodes, defaults and validates the spec in file.
+// LoadFile reads, decodes, defaults and validates the spec in file. A
+// Sloth or OpenSLO file is imported; one with SLOs that cannot map is
+// refused (see Load for converting the others).
 func LoadFile(file string) (model.Spec, error) {
+	s, _, err := Load(file, Options{})
+	return s, err
+}
+
+func readFile(file string) ([]byte, error) {
 	data, err := os.ReadFile(file)
 	if err != nil {
-		return model.Spec{}, &Error{File: file, Msg: fmt.Sprintf("cannot read spec: %v", errors.Unwrap(err))}
+		return nil, &Error{File: file, Msg: fmt.Sprintf("cannot read spec: %v", errors.Unwrap(err))}
 	}
-	return Parse(file, data)
+	return data, nil
 }
 
 // Parse decodes data (named file in errors) into a defaulted, validated spec.
 func Parse(file string, data []byte) (model.Spec, error) {
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil {
-		if errors.Is(err, io.EOF) {
-			return model.Spec{}, &Error{File: file, Msg: "the spec is empty"}
+	s, _, err := ParseWith(file, data, Options{})
+	return s, err
+}
+
+// ParseWith is Parse with import options, also returning what an import
+// of a Sloth or OpenSLO file skipped, changed or invented. The format is
+// recognised from each document's version fields before anything else is
+// read, so errors speak of the format the file is in.
+func ParseWith(file string, data []byte, opt Options) (model.Spec, Notes, error) {
+	docs, err := documents(file, data)
+	if err != nil {
+		return model.Spec{}, Notes{}, err
+	}
+	if len(docs) == 0 {
+		return model.Spec{}, Notes{}, &Error{File: file, Msg: "the spec is empty"}
+	}
+	kinds := make([]source, len(docs))
+	foreign := false
+	for i, d := range docs {
+		if kinds[i], err = sourceOf(file, d); err != nil {
+			return model.Spec{}, Notes{}, err
 		}
-		return model.Spec{}, yamlError(file, err)
+		foreign = foreign || kinds[i] != native
 	}
-	switch {
-	case isOpenSLO(&doc):
-		s, err := parseOpenSLO(file, data)
-		return imported(file, s, err)
-	case isSloth(&doc):
-		s, err := parseSloth(file, &doc)
-		return imported(file, s, err)
+	if foreign {
+		return importFile(file, docs, kinds, opt)
 	}
-	if err := dec.Decode(&yaml.Node{}); !errors.Is(err, io.EOF) {
-		return model.Spec{}, &Error{File: file, Msg: "expected one YAML document, found more"}
+	if len(docs) > 1 {
+		return model.Spec{}, Notes{}, &Error{File: file, Msg: "expected one YAML document, found more"}
 	}
+	s, err := parseNative(file, docs[0])
+	return s, Notes{}, err
+}
+
+// parseNative decodes this project's own spec.
+func parseNative(file string, root *yaml.Node) (model.Spec, error) {
 	d := &decoder{file: file, at: map[string]*yaml.Node{}}
 	var s model.Spec
-	d.decode(doc.Content[0], reflect.ValueOf(&s).Elem(), "")
+	d.decode(root, reflect.ValueOf(&s).Elem(), "")
 	if len(d.errs) > 0 {
 		return model.Spec{}, errors.Join(d.errs...)
 	}
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		return model.Spec{}, d.locate(err)
-	}
-	return s, nil
-}
-
-// isSloth says whether the document is a Sloth prometheus/v1 spec.
-func isSloth(doc *yaml.Node) bool {
-	var head struct {
-		Version string `yaml:"version"`
-	}
-	return doc.Decode(&head) == nil && head.Version == slothVersion
-}
-
-// imported defaults and validates a spec read from another format; its
-// validation errors name the model's fields, as the source has no place
-// for them.
-func imported(file string, s model.Spec, err error) (model.Spec, error) {
-	if err != nil {
-		return model.Spec{}, err
-	}
-	s.SetDefaults()
-	if err := s.Validate(); err != nil {
-		return model.Spec{}, &Error{File: file, Msg: "the imported spec does not hold: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return s, nil
 }

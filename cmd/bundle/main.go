@@ -59,6 +59,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
 		simul   = fs.Bool("report", false, "print the time-to-first-alert report of every alert tier (the analysis; go run ./cmd/report adds a replay on simulated traffic); write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
+		skip    = fs.Bool("skip-unmappable", false, "when importing a Sloth or OpenSLO file, convert the SLOs that map and list the others, instead of refusing the file")
 	)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -78,7 +79,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "bundle: -target:", err)
 		return 2
 	}
-	b, err := generate(*file, *version, ts...)
+	b, err := generate(*file, *version, spec.Options{SkipUnmappable: *skip}, stderr, ts...)
 	if err == nil && *prose != "" {
 		err = b.KeepRunbookProse(*prose)
 	}
@@ -135,12 +136,16 @@ func diffBundles(args []string, stdout, stderr io.Writer) int {
 }
 
 // generate loads the spec (or the built-in one), applies a version override
-// and builds the bundle.
-func generate(file, version string, ts ...targets.Target) (*bundle.Bundle, error) {
+// and builds the bundle. An import's summary (what it skipped, changed and
+// invented) goes to notes, also when the import fails.
+func generate(file, version string, opt spec.Options, notes io.Writer, ts ...targets.Target) (*bundle.Bundle, error) {
 	s := catalog.TensorWasm()
 	if file != "" {
 		var err error
-		if s, err = spec.LoadFile(file); err != nil {
+		var n spec.Notes
+		s, n, err = spec.Load(file, opt)
+		fmt.Fprint(notes, n)
+		if err != nil {
 			return nil, err
 		}
 	}

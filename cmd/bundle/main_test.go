@@ -115,8 +115,8 @@ func TestASpecOfManyServicesWritesEveryFileOnce(t *testing.T) {
 	code, stdout, stderr := bundleCmd("-out", out, "-spec", specFile)
 	require.Equal(t, 0, code, stderr)
 	files := tree(t, out)
-	require.Contains(t, files, "pair/1.0.0/runbooks/inference-gateway/slo-metric-absent.md")
-	require.Contains(t, files, "pair/1.0.0/runbooks/second-gateway/slo-metric-absent.md")
+	require.Contains(t, files, "pair/1.0.0/runbooks/inference-gateway/slo-unmeasured.md")
+	require.Contains(t, files, "pair/1.0.0/runbooks/second-gateway/slo-unmeasured.md")
 	require.Equal(t, len(files)+1, strings.Count(stdout, "\n"), "the summary lists every file once")
 
 	code, stdout, stderr = bundleCmd("-check", "-spec", specFile)

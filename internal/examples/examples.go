@@ -50,7 +50,7 @@ func Specs(t testing.TB) map[string]model.Spec {
 }
 
 // Pair is one spec holding both TensorWasm and the inference gateway: a
-// bundle of two services, each with its own SLOMetricAbsent.
+// bundle of two services, each with its own SLOUnmeasured.
 func Pair(t testing.TB) model.Spec {
 	t.Helper()
 	s := catalog.TensorWasm()

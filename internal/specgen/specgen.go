@@ -149,7 +149,7 @@ func (g *gen) service(i int) (model.Service, []Witness) {
 		svc.RouteLabel = "route"
 	}
 
-	alerts := map[string]bool{model.AbsentAlert: true}
+	alerts := map[string]bool{model.UnmeasuredAlert: true}
 	claim := func(id string) string {
 		for k := 2; alerts[id]; k++ {
 			id = fmt.Sprintf("%s-%d", strings.TrimRightFunc(id, func(r rune) bool { return r == '-' || (r >= '0' && r <= '9') }), k)
@@ -228,6 +228,11 @@ func (g *gen) slo(svc *model.Service, j int, claim func(string) string) (model.S
 			continue
 		}
 		tiers[t.Name] = true
+		for _, u := range o.Tiers {
+			if t.Severity == model.Page && u.Severity == model.Page && !model.Laddered(t, u) {
+				t.Severity = model.Ticket // page tiers must form a ladder
+			}
+		}
 		o.Tiers = append(o.Tiers, t)
 	}
 	return o, w

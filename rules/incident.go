@@ -1,0 +1,128 @@
+package rules
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// An SLO's page alerts are its page tiers and, when it has any, its
+// UnmeasuredAlert. Together they open and close one incident, so that one
+// outage pages once and resolves once, whatever the tiers do meanwhile:
+//
+//   - Hold: a page alert that fires keeps firing while any page tier's
+//     condition holds or the SLO cannot be measured. A dead service
+//     therefore keeps its page (its windows empty out, which would resolve
+//     a tier), and the first tier to fire stays until every page tier has
+//     reset, instead of handing the incident to a slower tier that
+//     Alertmanager would deliver as a new page.
+//   - Exclusion: a page tier does not start while a slower page tier (a
+//     lower factor) or UnmeasuredAlert fires, and UnmeasuredAlert does not
+//     start while a page tier fires. Whoever opened the incident holds it.
+//     A faster tier may start while a slower one has not fired: it is the
+//     more urgent page, and Alertmanager inhibits the slower tiers under it.
+//
+// Both read the ALERTS series Prometheus writes for the rules' own alerts;
+// rules of one group see the alerts of the rules before them at the same
+// evaluation, and those after them as of the previous one.
+type incident struct {
+	svc      *model.Service
+	o        model.SLO
+	tiers    []model.Tier // page tiers, fastest first
+	conds    []string     // their conditions
+	identity string       // the service and slo matchers of ALERTS
+	// unmeasured is true (one sample) when every target of the service is
+	// down or the SLI's series are gone; measuredSelector is those series.
+	unmeasured, measuredSelector string
+}
+
+// incident gathers the page alerts of o.
+func (b *builder) incident(o model.SLO) incident {
+	in := incident{svc: b.svc, o: o, identity: fmt.Sprintf(`%s=%q,%s=%q`, model.LabelService, b.svc.Name, model.LabelSLO, o.Name)}
+	for _, t := range o.Tiers {
+		if t.Severity == model.Page {
+			in.tiers = append(in.tiers, t)
+		}
+	}
+	sort.SliceStable(in.tiers, func(i, j int) bool { return in.tiers[i].Factor > in.tiers[j].Factor })
+	for _, t := range in.tiers {
+		cond, _, _ := b.tierCondition(o, t)
+		in.conds = append(in.conds, cond)
+	}
+	in.measuredSelector = b.measuredSelector(o)
+	in.unmeasured = fmt.Sprintf(`absent(%s)`, in.measuredSelector)
+	if len(b.svc.Selector) > 0 {
+		in.unmeasured = fmt.Sprintf(`(max(%s) == 0 or on () %s)`, b.svc.Series(model.UpSeries), in.unmeasured)
+	}
+	return in
+}
+
+// measuredSelector is the series whose absence means o is not measured:
+// the SLI's events, or for a latency SLI the threshold bucket itself, so a
+// bucket bound that stops matching is caught.
+func (b *builder) measuredSelector(o model.SLO) string {
+	if o.SLI.Events != nil {
+		sel, _ := b.svc.EventSelectors(o.SLI.Events)
+		return sel
+	}
+	_, sel := b.svc.HistogramSelectors(o.SLI.Latency)
+	return sel
+}
+
+// pageExpr is the expression of the page alert called alert, whose own
+// condition is cond and whose shown value is value: cond unless an
+// excluding page alert fires, or held while the incident lasts.
+func (in incident) pageExpr(alert, cond, value string) string {
+	if value != heldValue {
+		// The long window may be empty by now (a dead service).
+		value = fmt.Sprintf(`(%s or on () %s)`, value, heldValue)
+	}
+	return fmt.Sprintf(`(%s unless on () %s) or on () (%s and on () %s and on () (%s))`,
+		cond, in.firing(in.excluding(alert)), value, in.firing([]string{alert}), in.open())
+}
+
+// heldValue is what a held alert shows when it has no measure of its own.
+const heldValue = "vector(1)"
+
+// excluding names the page alerts whose firing keeps alert from starting.
+func (in incident) excluding(alert string) []string {
+	unmeasured := model.AlertName(model.UnmeasuredAlert)
+	if alert == unmeasured {
+		var names []string
+		for _, t := range in.tiers {
+			names = append(names, model.AlertName(t.Alert))
+		}
+		return names
+	}
+	names := []string{unmeasured}
+	var factor float64
+	for _, t := range in.tiers {
+		if model.AlertName(t.Alert) == alert {
+			factor = t.Factor
+		}
+	}
+	for _, t := range in.tiers {
+		if t.Factor < factor {
+			names = append(names, model.AlertName(t.Alert))
+		}
+	}
+	return names
+}
+
+// open is true while the incident lasts: a page tier's condition holds or
+// the SLO cannot be measured.
+func (in incident) open() string {
+	return strings.Join(append(append([]string{}, in.conds...), in.unmeasured), " or on () ")
+}
+
+// firing selects the firing alerts of these names of this SLO.
+func (in incident) firing(alerts []string) string {
+	sort.Strings(alerts)
+	name := fmt.Sprintf(`alertname=%q`, alerts[0])
+	if len(alerts) > 1 {
+		name = fmt.Sprintf(`alertname=~%q`, strings.Join(alerts, "|"))
+	}
+	return fmt.Sprintf(`ALERTS{%s,alertstate="firing",%s}`, name, in.identity)
+}

@@ -1,0 +1,367 @@
+package spec
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql/parser"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// sliShape is an imported SLI reduced to what the model keeps: the series
+// of all events and the matchers that pick the bad ones among them, or a
+// histogram and the bucket bound under which a request is good.
+type sliShape struct {
+	// metric is the events' counter, or the histogram's base name.
+	metric string
+	// scope selects all events (the total query's matchers).
+	scope []*labels.Matcher
+	// bad are the matchers added to scope to pick the failures, or with
+	// badMetric all the matchers of that counter's query.
+	bad []*labels.Matcher
+	// badMetric is the counter of failures when it is not metric.
+	badMetric string
+	// latency marks a histogram SLI: bad = count - bucket{le=threshold}.
+	latency   bool
+	threshold float64
+}
+
+// sli writes the shape as a model SLI of a service selected by sel, and
+// records the metric it reads in the contract.
+func (sh sliShape) sli(sel map[string]string, c *contract) model.SLI {
+	var rest []*labels.Matcher
+	used := map[string]bool{}
+	for _, m := range sh.scope {
+		if v, ok := sel[m.Name]; ok && m.Type == labels.MatchEqual && m.Value == v {
+			continue
+		}
+		rest = append(rest, m)
+		used[m.Name] = true
+	}
+	var bad []*labels.Matcher
+	badUsed := used
+	if sh.badMetric != "" {
+		badUsed = map[string]bool{}
+	}
+	for _, m := range sh.bad {
+		if v, ok := sel[m.Name]; ok && sh.badMetric != "" && m.Type == labels.MatchEqual && m.Value == v {
+			continue // the service selector carries it onto the failures' counter too
+		}
+		bad = append(bad, m)
+		badUsed[m.Name] = true
+	}
+	var ls []string
+	for l := range used {
+		ls = append(ls, l)
+	}
+	if sh.latency {
+		th := sh.threshold
+		c.use(sh.metric, model.Histogram, ls, &th)
+		return model.SLI{Latency: &model.Latency{Metric: sh.metric, Matchers: joinMatchers(rest), Threshold: th}}
+	}
+	c.use(sh.metric, model.Counter, ls, nil)
+	e := &model.EventRatio{Metric: sh.metric, Total: joinMatchers(rest), Bad: joinMatchers(bad)}
+	if sh.badMetric != "" {
+		var bls []string
+		for l := range badUsed {
+			bls = append(bls, l)
+		}
+		c.use(sh.badMetric, model.Counter, bls, nil)
+		e.BadMetric = sh.badMetric
+	}
+	return model.SLI{Events: e}
+}
+
+// selectable are the scope's matchers the service selector may take: with
+// a counter of failures, only those its query has too, as the selector
+// applies to both counters.
+func (sh sliShape) selectable() []*labels.Matcher {
+	if sh.badMetric == "" {
+		return sh.scope
+	}
+	in := map[string]bool{}
+	for _, m := range sh.bad {
+		in[m.String()] = true
+	}
+	var out []*labels.Matcher
+	for _, m := range sh.scope {
+		if in[m.String()] {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func joinMatchers(ms []*labels.Matcher) string {
+	parts := make([]string, len(ms))
+	for i, m := range ms {
+		parts[i] = m.String()
+	}
+	return strings.Join(parts, ",")
+}
+
+// term is one summed counter rate of an imported query.
+type term struct {
+	metric   string
+	matchers []*labels.Matcher
+}
+
+// templates are the window placeholders Sloth and Grafana-style queries
+// carry; any window parses the same, as only the series selected matter.
+var templates = strings.NewReplacer("{{.window}}", "5m", "{{ .window }}", "5m", "$__rate_interval", "5m", "$__interval", "5m", "${__rate_interval}", "5m")
+
+// parseQuery parses an imported query with its window templates filled.
+func parseQuery(q string) (parser.Expr, error) {
+	expr, err := model.ParseExpr(templates.Replace(q))
+	if err != nil {
+		return nil, fmt.Errorf("expected a PromQL query: %w", err)
+	}
+	return unparen(expr), nil
+}
+
+func unparen(e parser.Expr) parser.Expr {
+	for {
+		p, ok := e.(*parser.ParenExpr)
+		if !ok {
+			return e
+		}
+		e = p.Expr
+	}
+}
+
+const termForm = "sum(rate(<counter>{...}[<window>]))"
+
+// readTerm reads `sum(rate(metric{...}[w]))` (sum optional, increase
+// accepted). bare also accepts a counter selector alone, as OpenSLO's
+// `counter: true` metrics are written.
+func readTerm(e parser.Expr, bare bool) (term, error) {
+	e = unparen(e)
+	if agg, ok := e.(*parser.AggregateExpr); ok && agg.Op == parser.SUM {
+		if len(agg.Grouping) > 0 || agg.Without {
+			return term{}, groupingError(agg)
+		}
+		e = unparen(agg.Expr)
+	}
+	var vs *parser.VectorSelector
+	switch x := e.(type) {
+	case *parser.Call:
+		if x.Func.Name != "rate" && x.Func.Name != "increase" {
+			return term{}, fmt.Errorf("expected %s, got %s(): the bundle counts events from counters, so the query must be a rate or increase of one", termForm, x.Func.Name)
+		}
+		ms, ok := unparen(x.Args[0]).(*parser.MatrixSelector)
+		if !ok {
+			return term{}, fmt.Errorf("expected a counter selector with a window inside %s(), got %s", x.Func.Name, x.Args[0])
+		}
+		vs, _ = ms.VectorSelector.(*parser.VectorSelector)
+	case *parser.VectorSelector:
+		if bare {
+			vs = x
+		}
+	}
+	if vs == nil {
+		return term{}, fmt.Errorf("expected %s, got %s", termForm, e)
+	}
+	if vs.OriginalOffset != 0 || vs.Timestamp != nil {
+		return term{}, fmt.Errorf("offset %s (or @) shifts this query into the past; the bundle counts events as the counters stand at each evaluation, so the shift cannot be kept and dropping it would change the SLI unseen. "+
+			"Remove the offset from the query (its windows are exact without it)", model.Duration(vs.OriginalOffset))
+	}
+	return term{metric: vs.Name, matchers: withoutName(vs.LabelMatchers)}, nil
+}
+
+func groupingError(agg *parser.AggregateExpr) error {
+	by := "by"
+	if agg.Without {
+		by = "without"
+	}
+	g := strings.Join(agg.Grouping, ", ")
+	return fmt.Errorf("sum %s (%s) gives one ratio per group, but an SLO of the bundle is one ratio over all its events; "+
+		"write one SLO per group with %s=\"<value>\" in both queries, or drop the grouping to measure all groups together", by, g, g)
+}
+
+func withoutName(ms []*labels.Matcher) []*labels.Matcher {
+	var out []*labels.Matcher
+	for _, m := range ms {
+		if m.Name != prommodel.MetricNameLabel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// badOverTotal maps an SLI of bad and total event queries: the same
+// counter, the bad query carrying every matcher of the total and more.
+// A bad query of the form count - bucket{le=...} maps to a latency SLI.
+func badOverTotal(badQ, totalQ string, bare bool) (sliShape, error) {
+	badE, err := parseQuery(badQ)
+	if err != nil {
+		return sliShape{}, err
+	}
+	totalE, err := parseQuery(totalQ)
+	if err != nil {
+		return sliShape{}, err
+	}
+	total, err := readTerm(totalE, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("total query: %w", err)
+	}
+	if sub, ok := badE.(*parser.BinaryExpr); ok && sub.Op == parser.SUB {
+		return latencyShape(sub, total, bare)
+	}
+	bad, err := readTerm(badE, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("bad query: %w", err)
+	}
+	if bad.metric != total.metric {
+		// Two counters: failures apart from all events (errors_total and
+		// requests_total); the bad tiles read the first, the totals the second.
+		return sliShape{metric: total.metric, scope: total.matchers, bad: bad.matchers, badMetric: bad.metric}, nil
+	}
+	extra, err := narrower(bad, total, "bad")
+	if err != nil {
+		return sliShape{}, err
+	}
+	return sliShape{metric: total.metric, scope: total.matchers, bad: extra}, nil
+}
+
+// narrower returns the matchers of sub beyond those of all; every matcher
+// of all must be in sub, or sub would count events outside all.
+func narrower(sub, all term, role string) ([]*labels.Matcher, error) {
+	has := map[string]bool{}
+	for _, m := range sub.matchers {
+		has[m.String()] = true
+	}
+	for _, m := range all.matchers {
+		if !has[m.String()] {
+			return nil, fmt.Errorf("the %s query lacks %s, which the total query has, so it would count %s events outside the total; add %s to the %s query", role, m, role, m, role)
+		}
+	}
+	inAll := map[string]bool{}
+	for _, m := range all.matchers {
+		inAll[m.String()] = true
+	}
+	var extra []*labels.Matcher
+	for _, m := range sub.matchers {
+		if !inAll[m.String()] {
+			extra = append(extra, m)
+		}
+	}
+	if len(extra) == 0 {
+		return nil, fmt.Errorf("the %s query selects the same series as the total query: no label matcher picks the %s events", role, role)
+	}
+	return extra, nil
+}
+
+// goodOverTotal maps an SLI of good and total event queries. Bad events
+// are then total - good, exactly, when the good query adds one matcher to
+// the total's: its negation picks the bad series, and every series matches
+// either the one or the other. A good query of bucket{le=...} over count
+// maps to a latency SLI.
+func goodOverTotal(goodQ, totalQ string, bare bool) (sliShape, error) {
+	goodE, err := parseQuery(goodQ)
+	if err != nil {
+		return sliShape{}, err
+	}
+	totalE, err := parseQuery(totalQ)
+	if err != nil {
+		return sliShape{}, err
+	}
+	total, err := readTerm(totalE, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("total query: %w", err)
+	}
+	good, err := readTerm(goodE, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("good query: %w", err)
+	}
+	if base, ok := strings.CutSuffix(good.metric, "_bucket"); ok && total.metric == base+"_count" {
+		return histogramShape(base, total, good)
+	}
+	if good.metric != total.metric {
+		return sliShape{}, fmt.Errorf("good events come from %s and all events from %s; the bundle counts both from one counter. "+
+			"Write the good query on %s with one matcher that picks the successes (such as code!~\"5..\")", good.metric, total.metric, total.metric)
+	}
+	extra, err := narrower(good, total, "good")
+	if err != nil {
+		return sliShape{}, err
+	}
+	if len(extra) != 1 {
+		return sliShape{}, fmt.Errorf("the good query adds %d matchers to the total's (%s); bad = total - good is then no single selector. "+
+			"Write the SLI as bad over total instead, with the matchers that pick the failures", len(extra), joinMatchers(extra))
+	}
+	return sliShape{metric: total.metric, scope: total.matchers, bad: []*labels.Matcher{negate(extra[0])}}, nil
+}
+
+// negate is the matcher that selects exactly the series m does not.
+func negate(m *labels.Matcher) *labels.Matcher {
+	t := map[labels.MatchType]labels.MatchType{
+		labels.MatchEqual: labels.MatchNotEqual, labels.MatchNotEqual: labels.MatchEqual,
+		labels.MatchRegexp: labels.MatchNotRegexp, labels.MatchNotRegexp: labels.MatchRegexp,
+	}[m.Type]
+	return labels.MustNewMatcher(t, m.Name, m.Value)
+}
+
+const nativeLatency = "write the SLI as a native latency SLI of this project's spec instead: " +
+	"sli: {latency: {metric: <histogram>, matchers: ..., threshold: <one of its bucket bounds>}}"
+
+// latencyShape maps Sloth's hand-written latency SLI,
+// `count - bucket{le="0.4"}` over `count`, to a latency SLI.
+func latencyShape(sub *parser.BinaryExpr, total term, bare bool) (sliShape, error) {
+	count, err := readTerm(sub.LHS, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("bad query: a difference maps only as <histogram>_count - <histogram>_bucket{le=...}: %v; %s", err, nativeLatency)
+	}
+	bucket, err := readTerm(sub.RHS, bare)
+	if err != nil {
+		return sliShape{}, fmt.Errorf("bad query: a difference maps only as <histogram>_count - <histogram>_bucket{le=...}: %v; %s", err, nativeLatency)
+	}
+	base, ok := strings.CutSuffix(bucket.metric, "_bucket")
+	if !ok || count.metric != base+"_count" {
+		return sliShape{}, fmt.Errorf("bad query: a difference maps only as <histogram>_count - <histogram>_bucket{le=...} of one histogram, got %s - %s; %s", count.metric, bucket.metric, nativeLatency)
+	}
+	if total.metric != count.metric || joinMatchers(sortedMatchers(total.matchers)) != joinMatchers(sortedMatchers(count.matchers)) {
+		return sliShape{}, fmt.Errorf("the total query must be the bad query's first term, %s with the same matchers, got %s%s; %s", count.metric, total.metric, braces(total.matchers), nativeLatency)
+	}
+	return histogramShape(base, count, bucket)
+}
+
+// histogramShape checks that a bucket term reads the count's series at one
+// bucket bound, and returns the latency SLI.
+func histogramShape(base string, count, bucket term) (sliShape, error) {
+	var le *labels.Matcher
+	var rest []*labels.Matcher
+	for _, m := range bucket.matchers {
+		if m.Name == labels.BucketLabel {
+			le = m
+			continue
+		}
+		rest = append(rest, m)
+	}
+	if le == nil || le.Type != labels.MatchEqual {
+		return sliShape{}, fmt.Errorf("the bucket term must select one bucket bound with le=\"<bound>\", got %s; %s", braces(bucket.matchers), nativeLatency)
+	}
+	th, err := strconv.ParseFloat(le.Value, 64)
+	if err != nil || math.IsInf(th, 0) || math.IsNaN(th) || th <= 0 {
+		return sliShape{}, fmt.Errorf("le=%q is no finite bucket bound; %s", le.Value, nativeLatency)
+	}
+	if joinMatchers(sortedMatchers(rest)) != joinMatchers(sortedMatchers(count.matchers)) {
+		return sliShape{}, fmt.Errorf("the bucket term selects %s but the count term %s: both must read the same requests; %s", braces(rest), braces(count.matchers), nativeLatency)
+	}
+	return sliShape{metric: base, scope: count.matchers, latency: true, threshold: th}, nil
+}
+
+func sortedMatchers(ms []*labels.Matcher) []*labels.Matcher {
+	out := append([]*labels.Matcher{}, ms...)
+	for i := 1; i < len(out); i++ {
+		for j := i; j > 0 && out[j].String() < out[j-1].String(); j-- {
+			out[j], out[j-1] = out[j-1], out[j]
+		}
+	}
+	return out
+}
+
+func braces(ms []*labels.Matcher) string { return "{" + joinMatchers(ms) + "}" }
