@@ -200,9 +200,9 @@ scrape_configs:
 
 // startPrometheus starts Prometheus on a fresh data directory; the
 // timeline counts from when it is ready.
-func (s *stack) startPrometheus() {
+func (s *stack) startPrometheus(args ...string) {
 	s.t.Helper()
-	s.prom = promstack.PrometheusAt(s.t, s.dir, s.promAddr, filepath.Join(s.dir, "prom-data"), s.prometheusConfig())
+	s.prom = promstack.PrometheusAt(s.t, s.dir, s.promAddr, filepath.Join(s.dir, "prom-data"), s.prometheusConfig(), args...)
 	s.began = time.Now()
 	s.mark("Prometheus ready")
 }
@@ -538,14 +538,23 @@ func prometheusRestart(t *testing.T, env faultEnv) {
 // alertmanagerKill: Alertmanager is killed with SIGKILL after the page and
 // restarted on the same storage. Its notification log is written on an
 // orderly shutdown and every 15 minutes, so a kill -9 loses it, and when
-// Prometheus re-sends the firing alert (every minute) Alertmanager pages
-// again, once. The re-sent page carries the same group key and labels, so
-// PagerDuty, which deduplicates on the key, keeps one incident. Then the
-// page resolves once.
+// Prometheus re-sends the firing alert Alertmanager pages again, once. The
+// re-sent page carries the same group key and labels, so PagerDuty, which
+// deduplicates on the key, keeps one incident. Then the page resolves once.
+//
+// Alertmanager keeps no alerts across a restart either: it learns them
+// again from Prometheus' re-sends, each alert on its own cycle of
+// --rules.alert.resend-delay (1m by default) from when it was last sent.
+// With the default, the first flush after the restart (group_wait, 10s)
+// can go out with part of the incident: seen, the slow tier alone, which
+// had just started while the fast tier's re-send was still due, and the
+// fast tier's arrival then makes a third page of the same group. So
+// Prometheus re-sends here every evaluation, as we recommend wherever
+// Alertmanager may restart: the whole incident is back within 10s.
 func alertmanagerKill(t *testing.T, env faultEnv) {
 	s := newStack(t, env)
 	s.outage()
-	s.startPrometheus()
+	s.startPrometheus("--rules.alert.resend-delay=" + model.Duration(faultEvaluation).String())
 	page := s.waitForPage()
 	s.am.Kill()
 	s.mark("Alertmanager killed (SIGKILL)")
