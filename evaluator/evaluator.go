@@ -75,6 +75,17 @@ type group struct {
 	rules    []rules.Rule
 }
 
+// alertsReaders are the group's alerting rules that read ALERTS, in order.
+func (g group) alertsReaders() []*rules.AlertingRule {
+	var out []*rules.AlertingRule
+	for _, r := range g.rules {
+		if a, ok := r.(*rules.AlertingRule); ok && readsAlerts(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // New opens an empty in-process TSDB in a temporary directory and loads the
 // rule groups. Close releases both.
 func New(groups ...rulefmt.RuleGroup) (*Evaluator, error) {
@@ -187,7 +198,23 @@ func (e *Evaluator) Evaluate(ctx context.Context, from, to time.Time) error {
 	if err != nil {
 		return err
 	}
-	for _, gr := range order {
+	// The ALERTS-reading alerting rules of a group replay together, once
+	// every rule any of them reads has been replayed (alerts.go).
+	last := map[string]int{}
+	for i, gr := range order {
+		if _, isAlert := gr.r.(*rules.AlertingRule); isAlert && readsAlerts(gr.r) {
+			last[gr.g.name] = i
+		}
+	}
+	for i, gr := range order {
+		if _, isAlert := gr.r.(*rules.AlertingRule); isAlert && readsAlerts(gr.r) {
+			if last[gr.g.name] == i {
+				if err := e.cluster(ctx, gr.g, gr.g.alertsReaders(), from, to); err != nil {
+					return fmt.Errorf("group %s: %w", gr.g.name, err)
+				}
+			}
+			continue
+		}
 		if err := e.evalRule(ctx, gr.g, gr.r, from, to); err != nil {
 			return fmt.Errorf("group %s, rule %s: %w", gr.g.name, gr.r.Name(), err)
 		}

@@ -26,6 +26,9 @@ type Cell struct {
 	Detect, Reset time.Duration
 	// BudgetSpent is the fraction of the period's budget gone at firing.
 	BudgetSpent float64
+	// HeldBy names the slower page tier that fired first and holds the
+	// incident, so this one never fires at this ratio.
+	HeldBy string
 	// Simulated holds the replay's answer, when one was run.
 	Simulated *Outcome
 }
@@ -46,13 +49,47 @@ type Outcome struct {
 func Analyze(svc *model.Service) []Cell {
 	var cells []Cell
 	for _, o := range svc.SLOs {
+		first := len(cells)
 		for _, t := range o.Tiers {
 			for _, e := range Ratios {
 				cells = append(cells, analyze(o, t, e))
 			}
 		}
+		for _, e := range Ratios {
+			hold(cells[first:], e)
+		}
 	}
 	return cells
+}
+
+// hold applies the incident an SLO's page tiers share (package rules) to
+// its cells at ratio e: a page tier does not fire while a slower page tier
+// that fired first holds the incident, and the page tier that fires stays
+// until every page tier's condition has cleared.
+func hold(cells []Cell, e float64) {
+	var page []*Cell
+	var last time.Duration
+	for i := range cells {
+		c := &cells[i]
+		if c.Ratio == e && c.Tier.Severity == model.Page && c.Caught {
+			page = append(page, c)
+			last = max(last, c.Reset)
+		}
+	}
+	for _, c := range page {
+		for _, s := range page {
+			if s.Tier.Factor < c.Tier.Factor && s.Detect < c.Detect {
+				c.HeldBy = s.Tier.Name
+			}
+		}
+	}
+	for _, c := range page {
+		if c.HeldBy != "" {
+			c.Caught, c.Detect, c.Reset, c.BudgetSpent = false, 0, 0, 0
+			continue
+		}
+		c.Reset = last
+	}
 }
 
 func analyze(o model.SLO, t model.Tier, e float64) Cell {

@@ -62,10 +62,14 @@ func firstEvent(ev *evaluator.Evaluator, alert string, state evaluator.State) (e
 	return evaluator.Event{}, false
 }
 
-func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
-	start, length := 2*time.Hour, 30*time.Minute
+// A full outage after a clean history of the slow tier's long window: the
+// fast tier pages within five minutes and holds the incident until every
+// page tier has reset; the slow tier fires under it (Alertmanager inhibits
+// it) and resolves with it, so the incident ends with one resolve.
+func TestFullOutagePagesFastAndResolvesOnceEveryPageTierHasReset(t *testing.T) {
+	start, length := 6*time.Hour, 30*time.Minute
 	req := requests(sim.Constant(20), sim.Incident{Start: start, Duration: length, ErrorRatio: 1})
-	ev := replay(t, tensorWasm(t), req.Scrape, 3*time.Hour)
+	ev := replay(t, tensorWasm(t), req.Scrape, start+length+time.Hour)
 
 	firing, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Firing)
 	require.True(t, ok, "the fast tier never fired on a 100%% error incident; events: %v", ev.Events)
@@ -76,10 +80,19 @@ func TestFastTierPagesWithinFiveMinutesOfFullOutage(t *testing.T) {
 	require.Equal(t, "fast", firing.Labels.Get(model.LabelTier))
 	require.Equal(t, "availability_http", firing.Labels.Get(model.LabelSLO))
 
-	resolved, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Resolved)
+	fast, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Resolved)
 	require.True(t, ok, "the fast tier never resolved after the incident")
-	// The 5m short window empties five minutes after the errors stop.
-	require.Equal(t, epoch.Add(start+length+5*time.Minute), resolved.At)
+	slow, ok := firstEvent(ev, "AvailabilitySlowBurn", evaluator.Resolved)
+	require.True(t, ok, "the slow tier never resolved after the incident")
+	require.Equal(t, slow.At, fast.At, "the page tiers resolve together")
+	// The slow tier's 30m window falls under its 3% threshold 30m x (1 -
+	// 0.03) after the errors stop, at the next evaluation.
+	require.Equal(t, epoch.Add(start+length+30*time.Minute), fast.At)
+	for _, e := range ev.Events {
+		if e.Labels.Get(model.LabelSLO) == "availability_http" && e.State == evaluator.Firing && e.Labels.Get(model.LabelSeverity) == "page" {
+			require.Contains(t, []string{"AvailabilityFastBurn", "AvailabilitySlowBurn"}, e.Alert, "at %s", e.At)
+		}
+	}
 }
 
 func TestPeriodSLIIsTheExactTrafficWeightedRatio(t *testing.T) {

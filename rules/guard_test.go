@@ -39,7 +39,9 @@ func TestWindowsWithoutTrafficGiveNoSampleAndNoAlert(t *testing.T) {
 	}
 	fast, ok := firstEvent(ev, "AvailabilityFastBurn", evaluator.Resolved)
 	require.True(t, ok, "the fast tier must resolve once traffic stops")
-	require.Equal(t, epoch.Add(time.Hour+5*time.Minute), fast.At, "resolves when the 5m window holds no traffic")
+	// The page tiers share the incident: it ends when the last page
+	// tier's short window (the slow tier's 30m) holds no traffic.
+	require.Equal(t, epoch.Add(time.Hour+30*time.Minute), fast.At, "resolves when the 30m window holds no traffic")
 }
 
 func TestMinEventsKeepsALowTrafficServiceQuiet(t *testing.T) {

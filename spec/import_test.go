@@ -29,12 +29,13 @@ func pagesOnOutage(t *testing.T, svc *model.Service) []string {
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	http := &sim.HTTP{Requests: svc.Metrics[0].Name, RouteLabel: "handler", StatusLabel: "code", Labels: svc.Selector,
 		Routes: []sim.Route{{Path: "/pay", Method: "POST", Share: 1}}, Traffic: sim.Constant(5), Start: start,
-		Incidents: []sim.Incident{{Start: 2 * time.Hour, Duration: time.Hour, ErrorRatio: 1}}}
-	require.NoError(t, ev.Run(context.Background(), start, start.Add(3*time.Hour), 15*time.Second, http.Scrape))
+		Incidents: []sim.Incident{{Start: 6 * time.Hour, Duration: time.Hour, ErrorRatio: 1}}}
+	// Six hours of clean history fill the longest page window.
+	require.NoError(t, ev.Run(context.Background(), start, start.Add(7*time.Hour), 15*time.Second, http.Scrape))
 	var paged []string
 	for _, e := range ev.Events {
 		if e.State == evaluator.Firing && e.Labels.Get(model.LabelSeverity) == "page" {
-			require.GreaterOrEqual(t, e.At, start.Add(2*time.Hour), "nothing pages before the outage")
+			require.GreaterOrEqual(t, e.At, start.Add(6*time.Hour), "nothing pages before the outage")
 			paged = append(paged, e.Alert)
 		}
 	}

@@ -1,0 +1,139 @@
+package evaluator
+
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser"
+	"github.com/prometheus/prometheus/rules"
+
+	"github.com/tensorwasm/obsbundle/model"
+)
+
+// Alerting rules that read ALERTS (an SLO's page alerts hold and exclude
+// each other through it) depend on their own results of the previous
+// evaluation, so one range query cannot replay them. They are replayed
+// together, step by step, in group order, each step's ALERTS stored before
+// the next rule reads it, as a Prometheus rule group does.
+//
+// Stepping through a month with instant queries would be slow, so a step
+// is only evaluated where the rule could yield anything: where it does
+// with no alert firing or with every alert firing (each ALERTS selector
+// replaced by nothing, then by one sample), or where it was active at the
+// step before. That holds for any rule in which each ALERTS selector gates
+// an operand of and, or or unless, as the generated rules do; a rule that
+// reads ALERTS otherwise is evaluated at every step.
+
+const alertsSeries = "ALERTS"
+
+// readsAlerts says whether r's expression selects ALERTS.
+func readsAlerts(r rules.Rule) bool {
+	found := false
+	parser.Inspect(r.Query(), func(n parser.Node, _ []parser.Node) error {
+		if vs, ok := n.(*parser.VectorSelector); ok && vs.Name == alertsSeries {
+			found = true
+		}
+		return nil
+	})
+	return found
+}
+
+// cluster replays the ALERTS-reading alerting rules of one group.
+func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRule, from, to time.Time) error {
+	gates := make([]map[int64]bool, len(rs))
+	for i, r := range rs {
+		gate, err := e.gate(ctx, r, from, to, g.interval)
+		if err != nil {
+			return err
+		}
+		gates[i] = gate
+	}
+	written := make([]map[string]labels.Labels, len(rs))
+	for i := range written {
+		written[i] = map[string]labels.Labels{}
+	}
+	for t := from; !t.After(to); t = t.Add(g.interval) {
+		for i, r := range rs {
+			open := gates[i] == nil || gates[i][t.UnixMilli()]
+			if !open && len(r.ActiveAlerts()) == 0 && len(written[i]) == 0 {
+				continue
+			}
+			var vec promql.Vector
+			if open {
+				var err error
+				if vec, err = e.Query(ctx, r.Query().String(), t); err != nil {
+					return err
+				}
+			}
+			query := func(context.Context, string, time.Time) (promql.Vector, error) { return vec, nil }
+			out, err := r.Eval(ctx, 0, t, query, nil, 0)
+			if err != nil {
+				return err
+			}
+			if err := e.store(ctx, out, written[i], t); err != nil {
+				return err
+			}
+			e.track(r, t)
+		}
+	}
+	for _, r := range rs {
+		delete(e.last, r.Name())
+	}
+	return nil
+}
+
+// gate returns the steps at which r may yield a sample, or nil when any
+// step may.
+func (e *Evaluator) gate(ctx context.Context, r *rules.AlertingRule, from, to time.Time, step time.Duration) (map[int64]bool, error) {
+	gate := map[int64]bool{}
+	for _, with := range []string{"vector(0) < 0", "vector(1)"} {
+		q, ok := substituteAlerts(r.Query().String(), with)
+		if !ok {
+			return nil, nil
+		}
+		m, err := e.QueryRange(ctx, q, from, to, step)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range m {
+			for _, p := range s.Floats {
+				gate[p.T] = true
+			}
+		}
+	}
+	return gate, nil
+}
+
+// substituteAlerts replaces every ALERTS selector of expr that is an operand
+// of and, or or unless by the expression with.
+func substituteAlerts(expr, with string) (string, bool) {
+	root, err := model.ParseExpr(expr)
+	if err != nil {
+		return "", false
+	}
+	sub, err := model.ParseExpr(with)
+	if err != nil {
+		return "", false
+	}
+	ok := true
+	var walk func(n parser.Node)
+	walk = func(n parser.Node) {
+		if b, isBin := n.(*parser.BinaryExpr); isBin && b.Op.IsSetOperator() {
+			for _, side := range []*parser.Expr{&b.LHS, &b.RHS} {
+				if vs, isVS := (*side).(*parser.VectorSelector); isVS && vs.Name == alertsSeries {
+					*side = &parser.ParenExpr{Expr: sub}
+				}
+			}
+		}
+		if vs, isVS := n.(*parser.VectorSelector); isVS && vs.Name == alertsSeries {
+			ok = false // ALERTS read some other way
+		}
+		for _, c := range parser.Children(n) {
+			walk(c)
+		}
+	}
+	walk(root)
+	return root.String(), ok
+}
