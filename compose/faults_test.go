@@ -33,7 +33,7 @@ import (
 // a fresh start). Each scenario asserts what the webhook receivers got.
 //
 // They run a spec of their own, TensorWasm's availability SLO with windows
-// of minutes instead of hours and a 10s evaluation interval, so that a
+// of minutes instead of hours and a 15s evaluation interval, so that a
 // whole incident (page, hold, resolve) fits in about five minutes; the
 // scenarios run concurrently, so the test takes about six.
 
@@ -46,10 +46,19 @@ var faultTiers = []model.Tier{
 
 // Timing of the fault stacks.
 const (
-	faultEvaluation = 10 * time.Second
+	// faultEvaluation is not a divisor of the demo routing's group_wait
+	// (10s): Alertmanager then flushes a group between evaluations, never at
+	// one. At 10s every flush fell on an evaluation, and when an incident
+	// closed, the flush could come between the fast tier's resolve and the
+	// slow tier's (Prometheus sends each rule's alerts after evaluating it):
+	// the slow tier, no longer inhibited, went out as a firing page, and the
+	// resolve a minute later (seen once in about fifteen closes). Production
+	// timers (1m evaluation, 30s group_wait, 5m group_interval) keep them
+	// apart too.
+	faultEvaluation = 15 * time.Second
 	faultScrape     = 5 * time.Second
 	// faultRPS is the simulator's constant request rate: enough requests per
-	// 10s tile (about 100) for a full outage to be unmistakable, few enough
+	// 15s tile (about 150) for a full outage to be unmistakable, few enough
 	// that Poisson noise on the errors is real.
 	faultRPS = 10
 	// scenarioTimeout bounds each scenario.
@@ -205,6 +214,47 @@ func (s *stack) startPrometheus(args ...string) {
 	s.prom = promstack.PrometheusAt(s.t, s.dir, s.promAddr, filepath.Join(s.dir, "prom-data"), s.prometheusConfig(), args...)
 	s.began = time.Now()
 	s.mark("Prometheus ready")
+	// Runs before Prometheus stops (cleanups run last first).
+	s.t.Cleanup(func() { s.t.Logf("firing in Prometheus (ALERTS, from Prometheus ready):\n%s", s.alertHistory()) })
+}
+
+// alertHistory lists, per alert, the spans the ALERTS series shows it
+// firing, at the evaluation interval: what Prometheus decided, beside what
+// Alertmanager delivered.
+func (s *stack) alertHistory() string {
+	var r struct {
+		Data struct {
+			Result []struct {
+				Metric map[string]string `json:"metric"`
+				Values [][2]any          `json:"values"`
+			} `json:"result"`
+		} `json:"data"`
+	}
+	u := fmt.Sprintf("http://%s/api/v1/query_range?query=%s&start=%d&end=%d&step=%d", s.promAddr,
+		url.QueryEscape(`ALERTS{alertstate="firing"}`), s.began.Unix(), time.Now().Unix(), int(faultEvaluation.Seconds()))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if !getJSON(s.t, ctx, u, &r) {
+		return "  (Prometheus did not answer)"
+	}
+	var b strings.Builder
+	for _, series := range r.Data.Result {
+		fmt.Fprintf(&b, "  %s:", series.Metric["alertname"])
+		var from, last float64
+		for i, v := range series.Values {
+			at, _ := v[0].(float64)
+			if i > 0 && at-last > faultEvaluation.Seconds() {
+				fmt.Fprintf(&b, " %s-%s", s.since(time.Unix(int64(from), 0)), s.since(time.Unix(int64(last), 0)))
+				from = at
+			}
+			if i == 0 {
+				from = at
+			}
+			last = at
+		}
+		fmt.Fprintf(&b, " %s-%s\n", s.since(time.Unix(int64(from), 0)), s.since(time.Unix(int64(last), 0)))
+	}
+	return b.String()
 }
 
 // mark records what the test just did.
@@ -550,7 +600,8 @@ func prometheusRestart(t *testing.T, env faultEnv) {
 // had just started while the fast tier's re-send was still due, and the
 // fast tier's arrival then makes a third page of the same group. So
 // Prometheus re-sends here every evaluation, as we recommend wherever
-// Alertmanager may restart: the whole incident is back within 10s.
+// Alertmanager may restart: the whole incident is back within one
+// evaluation.
 func alertmanagerKill(t *testing.T, env faultEnv) {
 	s := newStack(t, env)
 	s.outage()
