@@ -82,12 +82,29 @@ type ManifestEntry struct {
 // the content of every extra target asked for. It is a pure function: equal
 // inputs give byte-identical bundles.
 func Build(s model.Spec, extra ...targets.Target) (*Bundle, error) {
+	return BuildWith(s, Options{Targets: extra})
+}
+
+// Options are what a bundle is built with besides its spec.
+type Options struct {
+	// Targets are the outputs besides the plain files.
+	Targets []targets.Target
+	// Kubernetes sets how the cluster selects the Kubernetes target's
+	// objects (PrometheusRule labels, Grafana instances).
+	Kubernetes targets.KubernetesOptions
+}
+
+// BuildWith is Build with every option.
+func BuildWith(s model.Spec, o Options) (*Bundle, error) {
+	if err := o.Kubernetes.Validate(); err != nil {
+		return nil, err
+	}
 	b := &Bundle{Name: s.Name, Version: s.Version}
 	want := map[targets.Target]bool{}
-	for _, t := range extra {
+	for _, t := range o.Targets {
 		want[t] = true
 	}
-	k8s := targets.Bundle{Name: s.Name, Version: s.Version}
+	k8s := targets.Bundle{Name: s.Name, Version: s.Version, Options: o.Kubernetes}
 	parts, err := eachService(s.Services, func(svc *model.Service) (*Bundle, error) {
 		p := &Bundle{}
 		return p, p.addService(svc, s.Version, want, k8s)
@@ -227,8 +244,9 @@ func firstError(errs []error) error {
 	return nil
 }
 
-// addKubernetes adds a sidecar ConfigMap per dashboard and the production
-// Alertmanager configuration as a Secret.
+// addKubernetes adds, per dashboard, a sidecar ConfigMap and a
+// grafana-operator GrafanaDashboard (a cluster runs one or the other), and
+// the production Alertmanager configuration as a Secret.
 func (b *Bundle) addKubernetes(k8s targets.Bundle, alertmanager []byte) error {
 	for _, path := range b.Dashboards {
 		data, _ := b.File(path)
@@ -238,6 +256,11 @@ func (b *Bundle) addKubernetes(k8s targets.Bundle, alertmanager []byte) error {
 			return err
 		}
 		b.add("the ConfigMap of dashboard "+uid, model.DashboardConfigMapFile(uid), cm)
+		gd, err := targets.GrafanaDashboard(k8s, path, data)
+		if err != nil {
+			return err
+		}
+		b.add("the GrafanaDashboard of dashboard "+uid, model.GrafanaDashboardFile(uid), gd)
 	}
 	secret, err := targets.AlertmanagerSecret(k8s, alertmanager)
 	if err != nil {

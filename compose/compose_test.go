@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -19,21 +20,82 @@ import (
 	promconfig "github.com/prometheus/prometheus/config"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/examples"
+	"github.com/tensorwasm/obsbundle/model"
 )
 
 const root = ".."
 
-func project(t *testing.T) *types.Project {
+func project(t *testing.T) *types.Project { t.Helper(); return projectWith(t, types.Mapping{}) }
+
+// projectWith loads docker-compose.yml as `docker compose` would with env
+// as the environment.
+func projectWith(t *testing.T, env types.Mapping) *types.Project {
 	t.Helper()
 	p, err := loader.LoadWithContext(context.Background(), types.ConfigDetails{
 		WorkingDir:  root,
 		ConfigFiles: []types.ConfigFile{{Filename: filepath.Join(root, "docker-compose.yml")}},
-		Environment: types.Mapping{},
+		Environment: env,
 	}, func(o *loader.Options) { o.SetProjectName("tensorwasm-demo", true) })
 	require.NoError(t, err)
 	return p
+}
+
+// bundleMounts are the directories of a bundle the stack mounts, by the
+// path each is mounted at in its container.
+var bundleMounts = map[string]string{
+	"/etc/prometheus/rules":                 path.Dir(model.RuleFile("x")),
+	"/etc/alertmanager":                     path.Dir(model.AlertmanagerDemoFile),
+	"/etc/grafana/provisioning/datasources": path.Dir(model.DatasourceFile),
+	"/etc/grafana/provisioning/dashboards":  path.Dir(model.DashboardProviderFile),
+	model.GrafanaDashboardsPath:             path.Dir(path.Dir(model.DashboardFile(model.OverviewFolder, model.OverviewUID))),
+}
+
+// mountedBundle checks that the stack mounts every directory of the bundle
+// at dir (an absolute path) and nothing else of a bundle.
+func mountedBundle(t *testing.T, p *types.Project, dir string) {
+	t.Helper()
+	got := map[string]string{}
+	for name, svc := range p.Services {
+		for _, v := range svc.Volumes {
+			if _, ok := bundleMounts[v.Target]; ok {
+				require.Equal(t, types.VolumeTypeBind, v.Type, "%s: %s", name, v.Target)
+				require.True(t, v.ReadOnly, "%s: %s", name, v.Target)
+				src, err := filepath.Abs(v.Source) // relative to the test's directory
+				require.NoError(t, err)
+				got[v.Target] = src
+			}
+		}
+	}
+	require.Len(t, got, len(bundleMounts))
+	for target, sub := range bundleMounts {
+		require.Equal(t, filepath.Join(dir, filepath.FromSlash(sub)), got[target], target)
+		require.DirExists(t, got[target])
+	}
+}
+
+func TestComposeMountsTheCommittedBundleByDefault(t *testing.T) {
+	mountedBundle(t, project(t), bundlePath(t, "."))
+	mountedBundle(t, projectWith(t, types.Mapping{"BUNDLE": ""}), bundlePath(t, "."))
+}
+
+// The README's two commands: generate a bundle, then run the stack on it
+// with BUNDLE=dist/<name>/<version>, relative to the repository or absolute.
+func TestComposeMountsTheBundleBUNDLENames(t *testing.T) {
+	b, err := bundle.Build(examples.Gateway(t))
+	require.NoError(t, err)
+	dir, err := b.Write(t.TempDir())
+	require.NoError(t, err)
+	absRoot, err := filepath.Abs(root)
+	require.NoError(t, err)
+	rel, err := filepath.Rel(absRoot, dir)
+	require.NoError(t, err)
+	for _, bundleVar := range []string{dir, rel} {
+		mountedBundle(t, projectWith(t, types.Mapping{"BUNDLE": bundleVar}), dir)
+	}
 }
 
 func TestComposeFileLoadsWithEveryMountAndImagePinned(t *testing.T) {

@@ -71,12 +71,20 @@ func instantQuery(ref, expr, legend string) *prometheus.DataqueryBuilder {
 	return prometheus.NewDataqueryBuilder().Datasource(datasource()).RefId(ref).Expr(expr).LegendFormat(legend).Instant()
 }
 
-// steps builds absolute thresholds: a base colour, then (value, colour) pairs.
+// steps builds absolute thresholds: a base colour, then (value, colour)
+// pairs in ascending order. Grafana colours a value by the last step at or
+// below it, so a step not above the one before would hide that one's
+// colour: it replaces it instead (a tierless SLO's burn turns red at 1x).
 func steps(base string, more ...any) *dashboard.ThresholdsConfigBuilder {
 	ts := []dashboard.Threshold{{Color: base}}
 	for i := 0; i+1 < len(more); i += 2 {
 		v := more[i].(float64)
-		ts = append(ts, dashboard.Threshold{Value: &v, Color: more[i+1].(string)})
+		step := dashboard.Threshold{Value: &v, Color: more[i+1].(string)}
+		if last := ts[len(ts)-1].Value; last != nil && v <= *last {
+			ts[len(ts)-1] = step
+			continue
+		}
+		ts = append(ts, step)
 	}
 	return dashboard.NewThresholdsConfigBuilder().Mode(dashboard.ThresholdsModeAbsolute).Steps(ts)
 }

@@ -5,11 +5,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/promql"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/dashboards"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/sim"
 )
@@ -48,6 +51,9 @@ func TestEveryPanelShowsDataOnSimulatedTensorWasm(t *testing.T) {
 					v, err := ev.Query(ctx, q, end)
 					require.NoError(t, err, q)
 					require.NotEmpty(t, v, "%s: panel %q would say No data: %s", path, p.Title, q)
+					if d.Title == dashboards.OverviewTitle {
+						requireOneSamplePerSLO(t, v, q)
+					}
 					continue
 				}
 				m, err := ev.QueryRange(ctx, q, end.Add(-time.Hour), end, time.Minute)
@@ -96,4 +102,22 @@ func TestSLOSummaryShowsTheSimulatedValues(t *testing.T) {
 	require.Equal(t, 1.0, panelValue(t, ev, d, "availability_http deploy freeze", end), "the freeze indicator is on")
 	// The latency SLO's budget is intact: its freeze indicator is off.
 	require.Equal(t, 0.0, panelValue(t, ev, d, "latency_http_healthz_P95 deploy freeze", end))
+}
+
+// requireOneSamplePerSLO checks that a column of the overview gives each
+// TensorWasm SLO one value labelled with service and slo only: what
+// Grafana's merge joins into one row per SLO.
+func requireOneSamplePerSLO(t *testing.T, v promql.Vector, q string) {
+	t.Helper()
+	var got, want []string
+	for _, o := range catalog.TensorWasm().Services[0].SLOs {
+		want = append(want, o.Name)
+	}
+	for _, smp := range v {
+		var names []string
+		smp.Metric.Range(func(l labels.Label) { names = append(names, l.Name) })
+		require.Equal(t, []string{model.LabelService, model.LabelSLO}, names, q)
+		got = append(got, smp.Metric.Get(model.LabelSLO))
+	}
+	require.ElementsMatch(t, want, got, q)
 }

@@ -26,7 +26,8 @@ func latencyRow(b *page, svc *model.Service, m model.Metric) {
 	}
 	var bounds []any
 	var objectives string
-	for _, t := range latencyThresholds(svc, m) {
+	thresholds := latencyThresholds(svc, m)
+	for _, t := range thresholds {
 		bounds = append(bounds, t, red)
 		objectives += fmt.Sprintf(" %s s", model.Decimal(t))
 	}
@@ -36,6 +37,9 @@ func latencyRow(b *page, svc *model.Service, m model.Metric) {
 		Thresholds(steps(green, bounds...)).
 		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeDashed)).
 		Span(24)
+	if len(thresholds) > 0 { // the lowest SLO line stays on screen when latency is far below it
+		p.AxisSoftMax(thresholds[0])
+	}
 	for i, q := range quantiles {
 		p.WithTarget(rangeQuery(ref(i), quantileExpr(q, selector(svc, m, model.BucketSeries(m.Name)), groupBy),
 			legend("", groupBy...)+" P"+model.Decimal(q*100)))

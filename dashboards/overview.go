@@ -19,21 +19,39 @@ import (
 // OverviewTitle is the title of the SLO overview dashboard.
 const OverviewTitle = "SLO overview"
 
+// overviewColumn is one measure of the overview table: an instant query
+// giving one value per SLO.
+type overviewColumn struct {
+	name, expr, unit string
+	decimals         float64
+}
+
 // overviewColumns are the overview table's columns after the service and
 // SLO names: one instant query each, merged on (service, slo). A bundle
 // without SLOs records no period windows, so it has no columns over them.
-func overviewColumns(s model.Spec) []struct{ name, expr, unit string } {
-	type column = struct{ name, expr, unit string }
-	out := []column{{"Objective", model.ObjectiveRecord, unitRatio}}
+func overviewColumns(s model.Spec) []overviewColumn {
+	out := []overviewColumn{{"Objective", model.ObjectiveRecord, unitRatio, 3}}
 	if sli := periodRecords(s, model.ErrorRatioRecord); len(sli) > 0 {
-		out = append(out, column{"SLI over the period", "1 - (" + strings.Join(sli, " or ") + ")", unitRatio})
+		out = append(out, overviewColumn{"SLI over the period", "1 - (" + strings.Join(sli, " or ") + ")", unitRatio, 3})
 	}
-	out = append(out, column{"Budget remaining", model.BudgetRemainingRecord, unitRatio})
+	out = append(out, overviewColumn{"Budget remaining", model.BudgetRemainingRecord, unitRatio, 3})
 	if burn := periodRecords(s, model.BurnRateRecord); len(burn) > 0 {
-		out = append(out, column{"Burn over the period", strings.Join(burn, " or "), unitBurn})
+		out = append(out, overviewColumn{"Burn over the period", strings.Join(burn, " or "), unitBurn, 2})
 	}
-	return append(out, column{"Alerts firing", fmt.Sprintf(`count by (%s, %s) (ALERTS{alertstate="firing",%s!=""}) or 0 * %s`,
-		model.LabelService, model.LabelSLO, model.LabelSLO, model.ObjectiveRecord), unitNone})
+	out = append(out, overviewColumn{"Alerts firing", fmt.Sprintf(`count by (%s, %s) (ALERTS{alertstate="firing",%s!=""}) or 0 * %s`,
+		model.LabelService, model.LabelSLO, model.LabelSLO, model.ObjectiveRecord), unitNone, 0})
+	for i := range out {
+		out[i].expr = perSLO(out[i].expr)
+	}
+	return out
+}
+
+// perSLO keeps only the service and slo labels of expr's series. Grafana's
+// merge joins table frames on the label columns they share: a __name__
+// column, which differs from query to query, would leave one sparse row
+// per query and SLO. Each SLO has one series per query, so max is exact.
+func perSLO(expr string) string {
+	return fmt.Sprintf("max by (%s, %s) (%s)", model.LabelService, model.LabelSLO, expr)
 }
 
 // periodRecords names a record over every SLO period in the spec, so SLOs
@@ -93,7 +111,7 @@ func Overview(s model.Spec) (dashboard.Dashboard, error) {
 		t.OverrideByName("Value #"+ref(i), []dashboard.DynamicConfigValue{
 			{Id: "displayName", Value: c.name},
 			{Id: "unit", Value: c.unit},
-			{Id: "decimals", Value: 3},
+			{Id: "decimals", Value: c.decimals},
 		})
 	}
 	b.WithPanel(t)

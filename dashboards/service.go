@@ -31,7 +31,9 @@ func Service(svc *model.Service, version string) (dashboard.Dashboard, []Panel, 
 	for _, v := range variables(svc) {
 		b.WithVariable(v)
 	}
-	b.Annotation(firingAlerts(svc))
+	for _, a := range firingAlerts(svc) {
+		b.Annotation(a)
+	}
 	sloSummary(b, svc)
 	for _, m := range sliMetrics(svc) {
 		switch m.Type {
@@ -122,14 +124,24 @@ func queryVariable(name, label, query string) cog.Builder[dashboard.VariableMode
 		Sort(dashboard.VariableSortAlphabeticalAsc)
 }
 
-// firingAlerts marks on every time series when an alert of the service fires.
-func firingAlerts(svc *model.Service) cog.Builder[dashboard.AnnotationQuery] {
+// firingAlerts marks on every time series when an alert of the service
+// fires: pages by default, tickets behind a toggle that starts off. A
+// ticket can fire for hours (a slow burn over days), and shading every
+// panel for all that time hides the outage a page is about.
+func firingAlerts(svc *model.Service) []cog.Builder[dashboard.AnnotationQuery] {
+	return []cog.Builder[dashboard.AnnotationQuery]{
+		alertAnnotation(svc, "Pages firing", model.Page, red, true),
+		alertAnnotation(svc, "Tickets firing", model.Ticket, orange, false),
+	}
+}
+
+func alertAnnotation(svc *model.Service, name string, sev model.Severity, colour string, on bool) cog.Builder[dashboard.AnnotationQuery] {
 	return dashboard.NewAnnotationQueryBuilder().
-		Name("Firing alerts").
+		Name(name).
 		Datasource(datasource()).
-		Enable(true).
-		IconColor(red).
-		Expr(`ALERTS{alertstate="firing",` + model.LabelService + `="` + svc.Name + `"}`).
+		Enable(on).
+		IconColor(colour).
+		Expr(`ALERTS{alertstate="firing",` + model.LabelService + `="` + svc.Name + `",` + model.LabelSeverity + `="` + string(sev) + `"}`).
 		Step("60s").
 		TitleFormat("{{alertname}}").
 		TextFormat("{{" + model.LabelSeverity + "}} {{" + model.LabelSLO + "}}").

@@ -58,6 +58,7 @@ func trafficRow(b *page, svc *model.Service, m model.Metric) {
 		unitRatio).
 		WithTarget(rangeQuery("A", fmt.Sprintf(`sum(rate(%s[%s])) / sum(rate(%s[%s]))`, bad, RateInterval, total, RateInterval), "error ratio")).
 		Thresholds(steps(green, o.BudgetRatio(), red)).
+		AxisSoftMax(o.BudgetRatio()).
 		ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
 		Span(12),
 		Panel{Shows: ShowsErrorRatio, SLOs: first, Metric: m.Name})
@@ -66,6 +67,7 @@ func trafficRow(b *page, svc *model.Service, m model.Metric) {
 			WithTarget(rangeQuery("A", fmt.Sprintf(`sum by (%s) (rate(%s[%s])) / sum by (%s) (rate(%s[%s]))`,
 				route, bad, RateInterval, route, total, RateInterval), legend("", route))).
 			Thresholds(steps(green, o.BudgetRatio(), red)).
+			AxisSoftMax(o.BudgetRatio()).
 			ThresholdsStyle(common.NewGraphThresholdsStyleConfigBuilder().Mode(common.GraphThresholdsStyleModeLine)).
 			Span(12),
 			Panel{Shows: ShowsRouteErrors, SLOs: first, Metric: m.Name})
@@ -120,6 +122,11 @@ func eventSLO(svc *model.Service, m model.Metric) (model.SLO, *model.EventRatio)
 	panic("dashboards: no event SLO reads " + m.Name) // sliMetrics only yields metrics SLOs read
 }
 
+// series1 is a time series of values that are never negative. Its axis
+// starts at 0 and grows with the data; the soft maximum of one unit (1
+// req/s, 1 s, 100%) keeps an idle series of zeros on a small axis rather
+// than uPlot's 0-100 default, without clipping spikes as a hard maximum
+// would. Panels with a line to show lower it to that line.
 func series1(title, description, unit string) *timeseries.PanelBuilder {
 	return timeseries.NewPanelBuilder().
 		Title(title).Description(description).Unit(unit).
@@ -127,6 +134,7 @@ func series1(title, description, unit string) *timeseries.PanelBuilder {
 		Legend(common.NewVizLegendOptionsBuilder().DisplayMode(common.LegendDisplayModeList).Placement(common.LegendPlacementBottom).ShowLegend(true)).
 		Tooltip(common.NewVizTooltipOptionsBuilder().Mode(common.TooltipDisplayModeMulti).Sort(common.SortOrderDescending)).
 		Min(0).
+		AxisSoftMax(1).
 		Height(8)
 }
 

@@ -191,7 +191,7 @@ func TestChangingOnlyARouteShowsTheRoute(t *testing.T) {
 	require.Len(t, r.Changes, 1, changes(r))
 	c := r.Changes[0]
 	require.Equal(t, "route", c.Kind)
-	require.Equal(t, model.AlertmanagerFile+`: route > severity="page" changed`, c.What)
+	require.Equal(t, model.AlertmanagerFile+`: route > alertname="SLOUnmeasured",severity="page" changed`, c.What)
 	require.Contains(t, c.Before, `"repeat_interval":"1h"`)
 	require.Contains(t, c.After, `"repeat_interval":"30m"`)
 }

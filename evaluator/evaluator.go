@@ -18,6 +18,7 @@ import (
 	"log/slog"
 	"math"
 	"os"
+	"slices"
 	"sort"
 	"time"
 
@@ -406,46 +407,55 @@ func (e *Evaluator) store(ctx context.Context, vec promql.Vector, written map[st
 // does, and counts the samples read.
 func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
 	qry, err := e.engine.NewRangeQuery(ctx, e.db, nil, q, start, end, step)
-	res, err := e.exec(ctx, qry, err)
-	if err != nil {
-		return nil, err
-	}
-	m, err := res.Matrix()
-	if err != nil {
-		return nil, fmt.Errorf("range query %q: %w", q, err)
-	}
-	return m, nil
+	var out promql.Matrix
+	err = e.exec(ctx, qry, err, func(res *promql.Result) error {
+		m, err := res.Matrix()
+		if err != nil {
+			return fmt.Errorf("range query %q: %w", q, err)
+		}
+		out = make(promql.Matrix, len(m))
+		for i, s := range m {
+			out[i] = promql.Series{Metric: s.Metric, Floats: slices.Clone(s.Floats), Histograms: slices.Clone(s.Histograms)}
+		}
+		return nil
+	})
+	return out, err
 }
 
 // Query evaluates q at t against everything stored so far.
 func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Vector, error) {
 	qry, err := e.engine.NewInstantQuery(ctx, e.db, nil, q, t)
-	res, err := e.exec(ctx, qry, err)
-	if err != nil {
-		return nil, err
-	}
-	switch v := res.Value.(type) {
-	case promql.Vector:
-		return v, nil
-	case promql.Scalar:
-		return promql.Vector{promql.Sample{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}, nil
-	}
-	return nil, fmt.Errorf("query %q returned a %s", q, res.Value.Type())
+	var out promql.Vector
+	err = e.exec(ctx, qry, err, func(res *promql.Result) error {
+		switch v := res.Value.(type) {
+		case promql.Vector:
+			out = slices.Clone(v)
+		case promql.Scalar:
+			out = promql.Vector{promql.Sample{T: v.T, F: v.V, Metric: labels.EmptyLabels()}}
+		default:
+			return fmt.Errorf("query %q returned a %s", q, res.Value.Type())
+		}
+		return nil
+	})
+	return out, err
 }
 
-// exec runs a query just created (or the error creating it), closes it,
-// and counts the samples it read.
-func (e *Evaluator) exec(ctx context.Context, qry promql.Query, err error) (*promql.Result, error) {
+// exec runs a query just created (or the error creating it), hands its
+// result to use, closes it and counts the samples it read. The engine
+// returns a result's point slices to shared pools when the query closes,
+// where any other query, in any goroutine, may reuse them: use copies what
+// it keeps.
+func (e *Evaluator) exec(ctx context.Context, qry promql.Query, err error, use func(*promql.Result) error) error {
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer qry.Close()
 	res := qry.Exec(ctx)
 	if res.Err != nil {
-		return nil, res.Err
+		return res.Err
 	}
 	e.count(qry)
-	return res, nil
+	return use(res)
 }
 
 func (e *Evaluator) count(q promql.Query) {

@@ -202,6 +202,12 @@ func PrometheusRuleFile(service string) string {
 // dashboard of the given UID to Grafana's sidecar.
 func DashboardConfigMapFile(uid string) string { return kubernetesDir + "dashboards/" + uid + ".yaml" }
 
+// GrafanaDashboardFile is the bundle path of the grafana-operator
+// GrafanaDashboard resource of the dashboard of the given UID.
+func GrafanaDashboardFile(uid string) string {
+	return kubernetesDir + "grafanadashboards/" + uid + ".yaml"
+}
+
 // AlertmanagerSecretFile is the bundle path of the Secret holding the
 // production Alertmanager configuration.
 const AlertmanagerSecretFile = kubernetesDir + "alertmanager-secret.yaml"
@@ -215,8 +221,15 @@ func MimirFile(service string) string { return mimirDir + service + ".yaml" }
 // PrometheusRuleName names the PrometheusRule of a service's rules.
 func PrometheusRuleName(service string) string { return service + "-slo" }
 
-// DashboardConfigMapName names the ConfigMap of the dashboard of a UID.
-func DashboardConfigMapName(uid string) string { return "dashboard-" + uid }
+// DashboardConfigMapName names the ConfigMap of the dashboard of a UID in
+// a bundle. Every bundle has an overview of the same UID, so the bundle's
+// name keeps two bundles' ConfigMaps in one namespace apart.
+func DashboardConfigMapName(bundle, uid string) string { return bundle + "-dashboard-" + uid }
+
+// GrafanaDashboardName names the GrafanaDashboard resource of the
+// dashboard of a UID in a bundle, apart from other bundles' like
+// DashboardConfigMapName.
+func GrafanaDashboardName(bundle, uid string) string { return bundle + "-" + uid }
 
 // AlertmanagerSecretName names the Secret of a bundle's Alertmanager configuration.
 func AlertmanagerSecretName(bundle string) string { return "alertmanager-" + bundle }

@@ -18,8 +18,8 @@ func Markdown(svc *model.Service, cells []Cell) []byte {
 		"how long after they stop it resolves, and how much of the period's error budget is gone when it fires. " +
 		"Traffic is constant and the history before the errors is clean. A window W holds a ratio E x t / W after t of errors, " +
 		"so it reaches the tier's threshold (factor x budget) at t = threshold x W / E, and never if E is below the threshold; " +
-		"a tier fires once both of its windows have (plus its `for`), and resolves once its short window falls back under the threshold. "+
-		"An SLO's page tiers share one incident: the first to fire stays until every page tier's short window is back under its threshold, "+
+		"a tier fires once both of its windows have (plus its `for`), and resolves once its short window falls back under the threshold. " +
+		"An SLO's page tiers share one incident: the first to fire stays until every page tier's short window is back under its threshold, " +
 		"so it pages once and resolves once; a faster page tier does not fire while a slower one that fired first holds the incident (\"held\").\n\n")
 	if simulated {
 		b.WriteString("The simulated columns replay this bundle's rules with Prometheus' engine on simulated traffic; " +

@@ -1,8 +1,9 @@
 // Package routing generates Alertmanager configurations from the model:
 // alerts routed by severity to a page and a ticket receiver, grouped per
 // service and SLO, and inhibitions so that one failure notifies once: a
-// faster tier of an SLO silences its slower tiers, and a page silences the
-// tickets of the same SLO.
+// faster tier of an SLO silences its slower tiers, a page silences the
+// tickets of its SLO and the SLOUnmeasured alerts of its service (a service
+// that dies mid-incident has paged already).
 package routing
 
 import (
@@ -49,6 +50,10 @@ func render(s model.Spec, page, ticket map[string]any, t timers) ([]byte, error)
 			"group_interval":  t.interval,
 			"repeat_interval": "4h",
 			"routes": []map[string]any{
+				// A service that dies leaves every SLO it has unmeasured at
+				// once: one notification for the service.
+				{"matchers": []string{match("alertname", model.AlertName(model.UnmeasuredAlert)), match(model.LabelSeverity, string(model.Page))},
+					"receiver": model.PageReceiver, "repeat_interval": "1h", "group_by": []string{model.LabelService}},
 				{"matchers": []string{match(model.LabelSeverity, string(model.Page))}, "receiver": model.PageReceiver, "repeat_interval": "1h"},
 				{"matchers": []string{match(model.LabelSeverity, string(model.Ticket))}, "receiver": model.TicketReceiver, "repeat_interval": "24h"},
 			},
@@ -100,10 +105,18 @@ func inhibitions(s model.Spec) []map[string]any {
 			}
 		}
 	}
+	unmeasured := match("alertname", model.AlertName(model.UnmeasuredAlert))
 	return append(rules, map[string]any{
 		"source_matchers": []string{match(model.LabelSeverity, string(model.Page))},
 		"target_matchers": []string{match(model.LabelSeverity, string(model.Ticket))},
 		"equal":           equal,
+	}, map[string]any{
+		// A service that dies mid-incident leaves its other SLOs
+		// unmeasured too; the incident has paged already. The SLO's own
+		// page holds it open (package rules), so nothing hides the outage.
+		"source_matchers": []string{match(model.LabelSeverity, string(model.Page)), fmt.Sprintf("alertname!=%q", model.AlertName(model.UnmeasuredAlert))},
+		"target_matchers": []string{unmeasured},
+		"equal":           []string{model.LabelService},
 	})
 }
 

@@ -74,3 +74,32 @@ func TestBudgetModeWarmUpDoesNotPage(t *testing.T) {
 	require.NoError(t, err)
 	require.NotEmpty(t, naive, "without the guard, warm-up would page")
 }
+
+// A month of 10x day/night traffic at 0.3% errors (burn 0.6), with one 2h
+// incident failing 5% of requests before a daily peak. Alerts may start
+// during the incident and while its 6h windows still hold it; none may start
+// later, in particular no very-slow ticket at the next days' peaks, where a
+// 6h window carries 1.74x the mean traffic and burn 0.6 would read as 1.04x
+// the allowance in budget mode but for the guard that the window's own
+// error ratio be above the budget ratio. Budget mode, and only it, pages on
+// the incident (5% stays under the 7.2% ratio line).
+func TestDiurnalMonthRaisesNoFalseAlertInEitherMode(t *testing.T) {
+	incident := sim.Incident{Start: 20*24*time.Hour + 12*time.Hour, Duration: 2 * time.Hour, ErrorRatio: 0.05}
+	month := 30 * 24 * time.Hour
+	for _, mode := range []model.AlertingMode{model.RatioAlerting, model.BudgetAlerting} {
+		scenario := catalog.Simulation(epoch, sim.Diurnal(100, 10), incident)
+		scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.003 }
+		ev := replay(t, alertingAs(t, mode), scenario.Scrape, month)
+		paged := false
+		for _, e := range ev.Events {
+			if e.Labels.Get(model.LabelSLO) != "availability_http" || e.State != evaluator.Firing {
+				continue
+			}
+			at := e.At.Sub(epoch)
+			require.True(t, at >= incident.Start && at <= incident.Start+incident.Duration+6*time.Hour,
+				"%s: %s fired at %s, away from the incident", mode, e.Alert, model.Duration(at))
+			paged = paged || e.Labels.Get(model.LabelSeverity) == string(model.Page)
+		}
+		require.Equal(t, mode == model.BudgetAlerting, paged, "%s pages on the peak-hour incident", mode)
+	}
+}

@@ -61,6 +61,22 @@ func sloPanels(in Input, slo string) []dashboards.Panel {
 	return out
 }
 
+// alertPanels are, in dashboard order, the panels that show any of slos
+// or read the raw series of metric ("" for none).
+func alertPanels(in Input, slos []model.SLO, metric string) []dashboards.Panel {
+	var out []dashboards.Panel
+	for _, p := range in.Panels {
+		shows := metric != "" && p.Metric == metric
+		for _, o := range slos {
+			shows = shows || p.ShowsSLO(o.Name)
+		}
+		if shows {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // metricPanels are the panels that read the raw series of any of metrics.
 func metricPanels(in Input, metrics ...string) []dashboards.Panel {
 	var out []dashboards.Panel
@@ -130,17 +146,20 @@ func thresholdRunbook(in Input, a model.ThresholdAlert) []byte {
 		w.f(", for at least %s", a.For)
 	}
 	w.f(".\n\n")
+	// The SLOs the alert guards (model.ThresholdAlert.Guards) give the
+	// SLI and budget queries and the panels of their SLI and windows; a
+	// quantile alert also links its histogram's panels.
+	guarded := in.Service.GuardedSLOs(a)
 	var o model.SLO
-	var shown []dashboards.Panel
-	switch {
-	case a.ErrorRatio != nil:
-		o, _ = in.Service.SLO(a.ErrorRatio.SLO)
-		shown = sloPanels(in, o.Name)
-	case a.Quantile != nil:
-		shown = metricPanels(in, a.Quantile.Metric)
+	if len(guarded) > 0 {
+		o = guarded[0]
+	}
+	var metric string
+	if a.Quantile != nil {
+		metric = a.Quantile.Metric
 	}
 	queries(&w, in, o, a.Alert)
-	panels(&w, in.Service, shown)
+	panels(&w, in.Service, alertPanels(in, guarded, metric))
 	operator(&w)
 	return w.Bytes()
 }

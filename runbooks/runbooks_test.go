@@ -137,7 +137,11 @@ func TestRunbooksLinkThePanelsOfTheirAlertsSLIAndNothingElse(t *testing.T) {
 			"latency_http_invoke burn rate", "latency_http_invoke error budget over time",
 			"HTTP latency P50 / P95 / P99",
 		}},
-		{"healthz-slow", []string{"HTTP latency P50 / P95 / P99"}},
+		{"healthz-slow", []string{
+			"latency_http_healthz_P95 (30d)", "latency_http_healthz_P95 error budget remaining", "latency_http_healthz_P95 deploy freeze",
+			"latency_http_healthz_P95 burn rate", "latency_http_healthz_P95 error budget over time",
+			"HTTP latency P50 / P95 / P99",
+		}},
 		{model.UnmeasuredAlert, []string{
 			dashboards.RequestRateTitle, dashboards.ErrorRatioTitle, dashboards.RouteErrorTitle, "Top 5 failing (route, status)",
 			"HTTP latency P50 / P95 / P99",
@@ -209,4 +213,65 @@ func TestALatencyRunbookLinksItsSLOAndHistogramOnly(t *testing.T) {
 		"job_success burn rate", "job_success error budget over time",
 		dashboards.RequestRateTitle, dashboards.ErrorRatioTitle, "Top 5 failing (outcome)",
 	}, links(t, docs[model.RunbookFile("batch-scheduler", "job-failures-high")]), "an error-ratio alert links its SLO's panels")
+}
+
+// sloOf names the SLOs an alert watches, read from the model: a tier's
+// SLO, an error-ratio alert's SLO, or every latency SLO reading the same
+// histogram with the same matchers as a quantile alert.
+func sloOf(svc *model.Service, id string) (slos []string, tier *model.Tier) {
+	for _, o := range svc.SLOs {
+		for i, t := range o.Tiers {
+			if t.Alert == id {
+				return []string{o.Name}, &o.Tiers[i]
+			}
+		}
+	}
+	for _, a := range svc.Alerts {
+		if a.Alert != id {
+			continue
+		}
+		if a.ErrorRatio != nil {
+			return []string{a.ErrorRatio.SLO}, nil
+		}
+		for _, o := range svc.SLOs {
+			if l := o.SLI.Latency; l != nil && a.Quantile != nil && l.Metric == a.Quantile.Metric && l.Matchers == a.Quantile.Matchers {
+				slos = append(slos, o.Name)
+			}
+		}
+	}
+	return slos, nil
+}
+
+// Every runbook links the panels that show its alert's SLI and the burn
+// over its windows, found from what each panel shows, never its title.
+func TestEveryRunbookLinksThePanelsOfItsAlertsSLIAndWindows(t *testing.T) {
+	checked := 0
+	for name, s := range examples.Specs(t) {
+		for i := range s.Services {
+			svc := &s.Services[i]
+			groups, err := rules.Build(svc, s.Version)
+			require.NoError(t, err)
+			_, panels, err := dashboards.Service(svc, s.Version)
+			require.NoError(t, err)
+			for path, doc := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: groups, Panels: panels}) {
+				_, id, _ := model.RunbookOf(path)
+				slos, tier := sloOf(svc, id)
+				linked := string(doc)
+				for _, slo := range slos {
+					for _, p := range panels {
+						if !p.ShowsSLO(slo) || (p.Shows != dashboards.ShowsSLI && p.Shows != dashboards.ShowsBurnRate) {
+							continue
+						}
+						checked++
+						require.Contains(t, linked, svc.PanelURL(p.ID)+")", "%s: %s does not link %q", name, path, p.Title)
+						if tier != nil && p.Shows == dashboards.ShowsBurnRate {
+							require.Contains(t, p.Windows, tier.Short, "%s: %q shows the short window of %s", name, p.Title, id)
+							require.Contains(t, p.Windows, tier.Long, "%s: %q shows the long window of %s", name, p.Title, id)
+						}
+					}
+				}
+			}
+		}
+	}
+	require.NotZero(t, checked)
 }

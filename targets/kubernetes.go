@@ -1,6 +1,7 @@
 package targets
 
 import (
+	"maps"
 	"path"
 
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
@@ -18,8 +19,21 @@ const (
 	FolderAnnotation = "grafana_folder"
 )
 
-// Bundle identifies the bundle the objects come from.
-type Bundle struct{ Name, Version string }
+// Labels the generator puts on every object, naming the bundle.
+const (
+	partOfLabel    = "app.kubernetes.io/part-of"
+	versionLabel   = "app.kubernetes.io/version"
+	managedByLabel = "app.kubernetes.io/managed-by"
+)
+
+var generatorLabels = []string{partOfLabel, versionLabel, managedByLabel}
+
+// Bundle identifies the bundle the objects come from, and how the cluster
+// they go to selects them.
+type Bundle struct {
+	Name, Version string
+	Options       KubernetesOptions
+}
 
 // The Kubernetes objects are written from these few fields rather than
 // from the Kubernetes and prometheus-operator API types, which would link
@@ -61,6 +75,19 @@ type (
 		Metadata objectMeta        `json:"metadata"`
 		Data     map[string]string `json:"data,omitempty"`
 	}
+	grafanaDashboard struct {
+		typeMeta `json:",inline"`
+		Metadata objectMeta           `json:"metadata"`
+		Spec     grafanaDashboardSpec `json:"spec"`
+	}
+	grafanaDashboardSpec struct {
+		InstanceSelector labelSelector `json:"instanceSelector"`
+		Folder           string        `json:"folder,omitempty"`
+		JSON             string        `json:"json"`
+	}
+	labelSelector struct {
+		MatchLabels map[string]string `json:"matchLabels"`
+	}
 	secret struct {
 		typeMeta   `json:",inline"`
 		Metadata   objectMeta        `json:"metadata"`
@@ -76,17 +103,25 @@ const (
 
 func (b Bundle) meta(name string) objectMeta {
 	return objectMeta{Name: name, Labels: map[string]string{
-		"app.kubernetes.io/part-of":    b.Name,
-		"app.kubernetes.io/version":    model.KubernetesLabelValue(b.Version),
-		"app.kubernetes.io/managed-by": model.Generator,
+		partOfLabel:    b.Name,
+		versionLabel:   model.KubernetesLabelValue(b.Version),
+		managedByLabel: model.Generator,
 	}}
 }
 
-// PrometheusRule wraps a service's rule groups for prometheus-operator.
+// PrometheusRule wraps a service's rule groups for prometheus-operator,
+// with the labels and annotations the cluster's Prometheus selects by.
 func PrometheusRule(b Bundle, service string, groups rulefmt.RuleGroups) ([]byte, error) {
+	if err := b.Options.Validate(); err != nil {
+		return nil, err
+	}
 	pr := prometheusRule{
 		typeMeta: typeMeta{APIVersion: monitoringAPIVersion, Kind: prometheusRuleKind},
 		Metadata: b.meta(model.PrometheusRuleName(service)),
+	}
+	maps.Copy(pr.Metadata.Labels, b.Options.RuleLabels)
+	if len(b.Options.RuleAnnotations) > 0 {
+		pr.Metadata.Annotations = maps.Clone(b.Options.RuleAnnotations)
 	}
 	for _, g := range groups.Groups {
 		rg := ruleGroup{Name: g.Name, Rules: []rule{}}
@@ -111,12 +146,39 @@ func DashboardConfigMap(b Bundle, file string, dashboard []byte) ([]byte, error)
 	folder, uid, _ := model.DashboardOf(file)
 	cm := configMap{
 		typeMeta: typeMeta{APIVersion: "v1", Kind: "ConfigMap"},
-		Metadata: b.meta(model.DashboardConfigMapName(uid)),
+		Metadata: b.meta(model.DashboardConfigMapName(b.Name, uid)),
 		Data:     map[string]string{path.Base(file): string(dashboard)},
 	}
 	cm.Metadata.Labels[DashboardLabel] = "1"
 	cm.Metadata.Annotations = map[string]string{FolderAnnotation: folder}
 	return document(cm)
+}
+
+// grafana-operator's API group and kind of dashboard objects.
+const (
+	grafanaAPIVersion    = "grafana.integreatly.org/v1beta1"
+	grafanaDashboardKind = "GrafanaDashboard"
+)
+
+// GrafanaDashboard carries one dashboard for grafana-operator, which many
+// teams run instead of the sidecar: the dashboard's JSON inline, so the
+// resource stands alone, into the folder the bundle puts it in, for the
+// Grafana instances b's options select.
+func GrafanaDashboard(b Bundle, file string, dashboard []byte) ([]byte, error) {
+	if err := b.Options.Validate(); err != nil {
+		return nil, err
+	}
+	folder, uid, _ := model.DashboardOf(file)
+	gd := grafanaDashboard{
+		typeMeta: typeMeta{APIVersion: grafanaAPIVersion, Kind: grafanaDashboardKind},
+		Metadata: b.meta(model.GrafanaDashboardName(b.Name, uid)),
+		Spec: grafanaDashboardSpec{
+			InstanceSelector: labelSelector{MatchLabels: b.Options.grafanaSelector()},
+			Folder:           folder,
+			JSON:             string(dashboard),
+		},
+	}
+	return document(gd)
 }
 
 // AlertmanagerSecret carries the production Alertmanager configuration the

@@ -1,7 +1,7 @@
 // Package targets renders a bundle's content for the places teams load it
 // from, beyond plain files: Kubernetes (prometheus-operator's
-// PrometheusRule, Grafana sidecar ConfigMaps, the Alertmanager
-// configuration as a Secret) and the Mimir / Cortex ruler (one namespace
+// PrometheusRule, Grafana sidecar ConfigMaps, grafana-operator
+// GrafanaDashboards, the Alertmanager configuration as a Secret) and the Mimir / Cortex ruler (one namespace
 // file per service, as mimirtool loads them). Each is a pure function of
 // content the bundle already generated, so every target carries the same
 // rules and dashboards.

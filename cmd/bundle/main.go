@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 
 	"github.com/tensorwasm/obsbundle/bundle"
@@ -60,7 +61,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		simul   = fs.Bool("report", false, "print the time-to-first-alert report of every alert tier (the analysis; go run ./cmd/report adds a replay on simulated traffic); write nothing")
 		asJSON  = fs.Bool("json", false, "print the whole bundle as one JSON document on stdout; write nothing")
 		skip    = fs.Bool("skip-unmappable", false, "when importing a Sloth or OpenSLO file, convert the SLOs that map and list the others, instead of refusing the file")
+		k8s     = targets.KubernetesOptions{RuleLabels: pairs{}, RuleAnnotations: pairs{}, GrafanaSelector: pairs{}}
 	)
+	fs.Var(pairs(k8s.RuleLabels), "rule-label", "`KEY=VALUE` label of every PrometheusRule (-target kubernetes), e.g. release=<kube-prometheus-stack release>; repeatable")
+	fs.Var(pairs(k8s.RuleAnnotations), "rule-annotation", "`KEY=VALUE` annotation of every PrometheusRule (-target kubernetes); repeatable")
+	fs.Var(pairs(k8s.GrafanaSelector), "grafana-instance-label", "`KEY=VALUE` label of the grafana-operator Grafana instances that import the GrafanaDashboards (-target kubernetes; default dashboards=grafana); repeatable")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
@@ -79,7 +84,11 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		fmt.Fprintln(stderr, "bundle: -target:", err)
 		return 2
 	}
-	b, err := generate(*file, *version, spec.Options{SkipUnmappable: *skip}, stderr, ts...)
+	if err := kubernetesFlags(k8s, ts); err != nil {
+		fmt.Fprintln(stderr, "bundle:", err)
+		return 2
+	}
+	b, err := generate(*file, *version, spec.Options{SkipUnmappable: *skip}, stderr, bundle.Options{Targets: ts, Kubernetes: k8s})
 	if err == nil && *prose != "" {
 		err = b.KeepRunbookProse(*prose)
 	}
@@ -135,10 +144,19 @@ func diffBundles(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
+// kubernetesFlags checks the flags of the Kubernetes objects: valid, and
+// given only with the target they apply to.
+func kubernetesFlags(o targets.KubernetesOptions, ts []targets.Target) error {
+	if len(o.RuleLabels)+len(o.RuleAnnotations)+len(o.GrafanaSelector) > 0 && !slices.Contains(ts, targets.Kubernetes) {
+		return errors.New("-rule-label, -rule-annotation and -grafana-instance-label apply to -target kubernetes")
+	}
+	return o.Validate()
+}
+
 // generate loads the spec (or the built-in one), applies a version override
 // and builds the bundle. An import's summary (what it skipped, changed and
 // invented) goes to notes, also when the import fails.
-func generate(file, version string, opt spec.Options, notes io.Writer, ts ...targets.Target) (*bundle.Bundle, error) {
+func generate(file, version string, opt spec.Options, notes io.Writer, o bundle.Options) (*bundle.Bundle, error) {
 	s := catalog.TensorWasm()
 	if file != "" {
 		var err error
@@ -158,11 +176,11 @@ func generate(file, version string, opt spec.Options, notes io.Writer, ts ...tar
 	if err := s.Validate(); err != nil {
 		return nil, err
 	}
-	return build(s, ts...)
+	return build(s, o)
 }
 
-// build is bundle.Build; tests replace it to check how failures surface.
-var build = bundle.Build
+// build is bundle.BuildWith; tests replace it to check how failures surface.
+var build = bundle.BuildWith
 
 func summarize(w io.Writer, b *bundle.Bundle, where string) {
 	fmt.Fprintf(w, "%s %s: %d files, %s\n", b.Name, b.Version, len(b.Files), where)

@@ -14,7 +14,6 @@ import (
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/targets"
 )
 
 // bundleCmd runs the command in-process and returns exit code and output.
@@ -87,8 +86,8 @@ func TestPreReleaseAndBuildVersionsNameTheirDirectory(t *testing.T) {
 }
 
 func TestAPanicIsOneLineAndExitCodeOne(t *testing.T) {
-	defer func(b func(model.Spec, ...targets.Target) (*bundle.Bundle, error)) { build = b }(build)
-	build = func(model.Spec, ...targets.Target) (*bundle.Bundle, error) {
+	defer func(b func(model.Spec, bundle.Options) (*bundle.Bundle, error)) { build = b }(build)
+	build = func(model.Spec, bundle.Options) (*bundle.Bundle, error) {
 		var s []int
 		_ = s[3] // a bug
 		return nil, nil
@@ -289,4 +288,45 @@ func requireEmpty(t *testing.T, dir string) {
 	entries, err := os.ReadDir(dir)
 	require.NoError(t, err)
 	require.Empty(t, entries)
+}
+
+func TestKubernetesFlagsLabelThePrometheusRuleAndSelectGrafana(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "dist")
+	code, _, stderr := bundleCmd("-out", out, "-target", "kubernetes",
+		"-rule-label", "release=kube-prometheus-stack", "-rule-label", "team=wasm",
+		"-rule-annotation", "example.com/owner=SRE", "-grafana-instance-label", "dashboards=main")
+	require.Equal(t, 0, code, stderr)
+	dir := filepath.Join(out, "tensor-wasm", "1.0.0")
+	pr, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(model.PrometheusRuleFile("tensor-wasm"))))
+	require.NoError(t, err)
+	require.Contains(t, string(pr), "    release: kube-prometheus-stack\n")
+	require.Contains(t, string(pr), "    team: wasm\n")
+	require.Contains(t, string(pr), "  annotations:\n    example.com/owner: SRE\n")
+	gd, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(model.GrafanaDashboardFile(model.OverviewUID))))
+	require.NoError(t, err)
+	require.Contains(t, string(gd), "  instanceSelector:\n    matchLabels:\n      dashboards: main\n")
+}
+
+func TestBadKubernetesFlagsAreUsageErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"no value", []string{"-target", "kubernetes", "-rule-label", "release"}, `expected KEY=VALUE, got "release"`},
+		{"a key twice", []string{"-target", "kubernetes", "-rule-label", "a=1", "-rule-label", "a=2"}, `a given twice`},
+		{"without the kubernetes target", []string{"-rule-label", "release=x"}, "apply to -target kubernetes"},
+		{"a key Kubernetes refuses", []string{"-target", "kubernetes", "-rule-label", "bad key=x"}, `PrometheusRule label "bad key"`},
+		{"a value Kubernetes refuses", []string{"-target", "kubernetes", "-grafana-instance-label", "app=a b"}, `Grafana instance label app="a b"`},
+		{"a generator label", []string{"-target", "kubernetes", "-rule-label", "app.kubernetes.io/part-of=x"}, "the generator sets this label"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(t.TempDir(), "dist")
+			code, stdout, stderr := bundleCmd(append([]string{"-out", out}, tc.args...)...)
+			require.Equal(t, 2, code, stderr)
+			require.Empty(t, stdout)
+			require.Contains(t, stderr, tc.want)
+			require.NoDirExists(t, out)
+		})
+	}
 }

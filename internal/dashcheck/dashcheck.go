@@ -18,8 +18,8 @@ import (
 var registerPlugins sync.Once
 
 // Check strictly decodes dashboard JSON, rejecting unknown and missing
-// required fields. The strict decoder of SDK v0.0.18 returns an empty error
-// list on success, which is normalised to nil here.
+// required fields. The strict decoder of Dashboard (still in SDK v0.0.22)
+// returns an empty error list on success, which is normalised to nil here.
 func Check(data []byte) error {
 	registerPlugins.Do(plugins.RegisterDefaultPlugins)
 	var d dashboard.Dashboard
