@@ -4,21 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
-	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/promstack"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/simserver"
@@ -33,34 +29,21 @@ func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the end-to-end test takes about ten minutes")
 	}
-	prometheus, alertmanager := debian.Binary(t, "prometheus"), debian.Binary(t, "prometheus-alertmanager")
+	t.Parallel() // with the fault scenarios (faults_test.go): all of them wait on the clock, not the CPU
 	dir := t.TempDir()
-	simPort, promPort, amPort := freePort(t), freePort(t), freePort(t)
-	simURL := "http://" + simPort
+	simAddr, promAddr, amAddr := promstack.FreeAddr(t), promstack.FreeAddr(t), promstack.FreeAddr(t)
+	simURL := "http://" + simAddr
+	promstack.Start(t, dir, "simulator", buildSimulator(t, dir), "-listen", simAddr)
 
-	simulator := filepath.Join(dir, "simulator")
-	out, err := exec.Command("go", "build", "-o", simulator, "../cmd/simulator").CombinedOutput()
-	require.NoError(t, err, "%s", out)
-	start(t, dir, "simulator", simulator, "-listen", simPort)
-
-	amConfig := filepath.Join(dir, "alertmanager.yml")
-	require.NoError(t, os.WriteFile(amConfig, []byte(rewrite(t, filepath.Join(bundlePath(t, "alertmanager"), "demo.yml"),
-		map[string]string{model.DemoSimulatorURL: simURL})), 0o644))
-	start(t, dir, "alertmanager", alertmanager, "--config.file="+amConfig, "--storage.path="+filepath.Join(dir, "am-data"),
-		"--web.listen-address="+amPort, "--cluster.listen-address=")
-
-	promConfig := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(promConfig, []byte(rewrite(t, "prometheus.yml", map[string]string{
-		"simulator:9464": simPort, "alertmanager:9093": amPort, "localhost:9090": promPort,
+	promstack.AlertmanagerAt(t, dir, amAddr, rewrite(t, filepath.Join(bundlePath(t, "alertmanager"), "demo.yml"),
+		map[string]string{model.DemoSimulatorURL: simURL}))
+	promstack.PrometheusAt(t, dir, promAddr, filepath.Join(dir, "prom-data"), rewrite(t, "prometheus.yml", map[string]string{
+		"simulator:9464": simAddr, "alertmanager:9093": amAddr, "localhost:9090": promAddr,
 		"/etc/prometheus/rules": bundlePath(t, "rules"),
-	})), 0o644))
-	start(t, dir, "prometheus", prometheus, "--config.file="+promConfig, "--storage.tsdb.path="+filepath.Join(dir, "prom-data"),
-		"--web.listen-address="+promPort)
+	}))
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	waitFor(t, ctx, "Prometheus ready", func() bool { return get(ctx, "http://"+promPort+"/-/ready") == nil })
-	waitFor(t, ctx, "Alertmanager ready", func() bool { return get(ctx, "http://"+amPort+"/-/ready") == nil })
 
 	// A full outage from the start: every window holds only failures.
 	resp, err := http.Post(simURL+"/incidents?error_ratio=1&duration=1h", "", nil)
@@ -72,7 +55,7 @@ func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	waitFor(t, ctx, "the fast-burn page to reach the page webhook", func() bool {
 		return notified(t, ctx, simURL, model.PageReceiver, fast, "firing")
 	})
-	page := firingAlert(t, ctx, amPort, fast)
+	page := firingAlert(t, ctx, amAddr, fast)
 	require.Equal(t, "page", page.Labels[model.LabelSeverity])
 	require.Equal(t, "fast", page.Labels[model.LabelTier])
 
@@ -83,10 +66,10 @@ func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	// Recording rules produce values, and every rule is healthy.
 	var ratio float64
 	waitFor(t, ctx, "the recorded 5m error ratio", func() bool {
-		ratio = query(t, ctx, promPort, `slo:sli_error:ratio_rate5m{slo="availability_http"}`)
+		ratio = query(t, ctx, promAddr, `slo:sli_error:ratio_rate5m{slo="availability_http"}`)
 		return ratio > 0.9
 	})
-	waitFor(t, ctx, "every rule evaluated and healthy", func() bool { return allRulesHealthy(t, ctx, promPort) })
+	waitFor(t, ctx, "every rule evaluated and healthy", func() bool { return allRulesHealthy(t, ctx, promAddr) })
 
 	// The outage ends: five minutes later the short window is clean.
 	req, _ := http.NewRequestWithContext(ctx, http.MethodDelete, simURL+"/incidents", nil)
@@ -102,48 +85,13 @@ func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	t.Logf("5m error ratio during the outage: %g", ratio)
 }
 
-func freePort(t *testing.T) string {
+// buildSimulator builds cmd/simulator into dir.
+func buildSimulator(t *testing.T, dir string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
-}
-
-// start runs a process until the test ends, then stops it; its output goes
-// to a log file shown if the test fails.
-func start(t *testing.T, dir, name, bin string, args ...string) {
-	t.Helper()
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
-	require.NoError(t, err)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start(), name)
-	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
-		logFile.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
-			t.Logf("--- %s log (last 3000 bytes):\n%s", name, tail(b, 3000))
-		}
-	})
-}
-
-func tail(b []byte, n int) string {
-	if len(b) > n {
-		b = b[len(b)-n:]
-	}
-	return string(b)
+	bin := filepath.Join(dir, "simulator")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/simulator").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	return bin
 }
 
 // waitFor polls cond every two seconds until it holds or ctx ends.
@@ -158,23 +106,6 @@ func waitFor(t *testing.T, ctx context.Context, what string, cond func() bool) {
 		}
 	}
 	t.Logf("%s after %s", what, time.Since(began).Round(time.Second))
-}
-
-func get(ctx context.Context, url string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("%s: %s", url, resp.Status)
-	}
-	return nil
 }
 
 func getJSON(t *testing.T, ctx context.Context, url string, v any) bool {
@@ -226,9 +157,9 @@ type amAlert struct {
 	} `json:"status"`
 }
 
-func alertIn(t *testing.T, ctx context.Context, amPort, alertname string) (amAlert, bool) {
+func alertIn(t *testing.T, ctx context.Context, amAddr, alertname string) (amAlert, bool) {
 	var alerts []amAlert
-	if !getJSON(t, ctx, "http://"+amPort+"/api/v2/alerts", &alerts) {
+	if !getJSON(t, ctx, "http://"+amAddr+"/api/v2/alerts", &alerts) {
 		return amAlert{}, false
 	}
 	for _, a := range alerts {
@@ -239,15 +170,15 @@ func alertIn(t *testing.T, ctx context.Context, amPort, alertname string) (amAle
 	return amAlert{}, false
 }
 
-func firingAlert(t *testing.T, ctx context.Context, amPort, alertname string) amAlert {
+func firingAlert(t *testing.T, ctx context.Context, amAddr, alertname string) amAlert {
 	t.Helper()
-	a, ok := alertIn(t, ctx, amPort, alertname)
+	a, ok := alertIn(t, ctx, amAddr, alertname)
 	require.True(t, ok, "%s is not in Alertmanager", alertname)
 	require.Equal(t, "active", a.Status.State)
 	return a
 }
 
-func query(t *testing.T, ctx context.Context, promPort, q string) float64 {
+func query(t *testing.T, ctx context.Context, promAddr, q string) float64 {
 	var r struct {
 		Data struct {
 			Result []struct {
@@ -255,7 +186,7 @@ func query(t *testing.T, ctx context.Context, promPort, q string) float64 {
 			} `json:"result"`
 		} `json:"data"`
 	}
-	if !getJSON(t, ctx, "http://"+promPort+"/api/v1/query?query="+urlEscape(q), &r) || len(r.Data.Result) == 0 {
+	if !getJSON(t, ctx, "http://"+promAddr+"/api/v1/query?query="+urlEscape(q), &r) || len(r.Data.Result) == 0 {
 		return 0
 	}
 	var v float64
@@ -269,7 +200,7 @@ func urlEscape(s string) string {
 
 // allRulesHealthy says whether Prometheus loaded every rule of the bundle
 // and each has been evaluated without error.
-func allRulesHealthy(t *testing.T, ctx context.Context, promPort string) bool {
+func allRulesHealthy(t *testing.T, ctx context.Context, promAddr string) bool {
 	var r struct {
 		Data struct {
 			Groups []struct {
@@ -281,7 +212,7 @@ func allRulesHealthy(t *testing.T, ctx context.Context, promPort string) bool {
 			} `json:"groups"`
 		} `json:"data"`
 	}
-	if !getJSON(t, ctx, "http://"+promPort+"/api/v1/rules", &r) {
+	if !getJSON(t, ctx, "http://"+promAddr+"/api/v1/rules", &r) {
 		return false
 	}
 	s := catalog.TensorWasm()

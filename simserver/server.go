@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -19,38 +18,20 @@ import (
 	"github.com/tensorwasm/obsbundle/sim"
 )
 
-// maxNotifications bounds the notifications kept in memory.
-const maxNotifications = 1000
-
 // Server is the simulated service and what its receivers were sent.
 type Server struct {
-	mu            sync.Mutex
-	start         time.Time
-	now           func() time.Time
-	scenario      *sim.Scenario
-	contract      []model.Metric
-	notifications []Notification
-	log           *slog.Logger
-}
-
-// Notification is one webhook call from Alertmanager.
-type Notification struct {
-	Receiver string          `json:"receiver"`
-	At       time.Time       `json:"at"`
-	Status   string          `json:"status"`
-	Alerts   []WebhookAlert  `json:"alerts"`
-	Raw      json.RawMessage `json:"-"`
-}
-
-// WebhookAlert is an alert as Alertmanager's webhook sends it.
-type WebhookAlert struct {
-	Status string            `json:"status"`
-	Labels map[string]string `json:"labels"`
+	mu       sync.Mutex
+	start    time.Time
+	now      func() time.Time
+	scenario *sim.Scenario
+	contract []model.Metric
+	receiver *Receiver
+	log      *slog.Logger
 }
 
 // New simulates scenario from now on; contract names the metric families.
 func New(scenario *sim.Scenario, contract []model.Metric, now func() time.Time, log *slog.Logger) *Server {
-	s := &Server{start: now(), now: now, scenario: scenario, contract: contract, log: log}
+	s := &Server{start: now(), now: now, scenario: scenario, contract: contract, receiver: NewReceiver(now, log), log: log}
 	scenario.Scrape(s.start, func(labels.Labels, float64) {}) // traffic counts from now, not from the first scrape
 	return s
 }
@@ -62,8 +43,7 @@ func (s *Server) Handler() http.Handler {
 	mux.HandleFunc("GET /incidents", s.listIncidents)
 	mux.HandleFunc("POST /incidents", s.startIncident)
 	mux.HandleFunc("DELETE /incidents", s.endIncidents)
-	mux.HandleFunc("POST "+model.WebhookPath+"{receiver}", s.receive)
-	mux.HandleFunc("GET "+strings.TrimSuffix(model.WebhookPath, "/"), s.listNotifications)
+	s.receiver.register(mux)
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	return mux
 }
@@ -166,34 +146,6 @@ func (s *Server) endIncidents(w http.ResponseWriter, _ *http.Request) {
 	s.mu.Unlock()
 	s.log.Info("incidents ended")
 	w.WriteHeader(http.StatusNoContent)
-}
-
-// receive records an Alertmanager webhook notification.
-func (s *Server) receive(w http.ResponseWriter, r *http.Request) {
-	var n Notification
-	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20)).Decode(&n); err != nil {
-		http.Error(w, "expected an Alertmanager webhook payload: "+err.Error(), http.StatusBadRequest)
-		return
-	}
-	n.Receiver, n.At = r.PathValue("receiver"), s.now()
-	for _, a := range n.Alerts {
-		s.log.Info("notification", "receiver", n.Receiver, "status", a.Status, "alertname", a.Labels["alertname"],
-			"severity", a.Labels[model.LabelSeverity], "slo", a.Labels[model.LabelSLO])
-	}
-	s.mu.Lock()
-	s.notifications = append(s.notifications, n)
-	if len(s.notifications) > maxNotifications {
-		s.notifications = s.notifications[len(s.notifications)-maxNotifications:]
-	}
-	s.mu.Unlock()
-	w.WriteHeader(http.StatusOK)
-}
-
-func (s *Server) listNotifications(w http.ResponseWriter, _ *http.Request) {
-	s.mu.Lock()
-	out := append([]Notification{}, s.notifications...)
-	s.mu.Unlock()
-	writeJSON(w, http.StatusOK, out)
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {

@@ -27,23 +27,50 @@ import (
 
 func main() {
 	listen := flag.String("listen", "127.0.0.1:9464", "address to serve on")
-	rps := flag.Float64("rps", 20, "requests per second at the daily peak")
-	seed := flag.Uint64("seed", 1, "seed of the request-count noise (0: exact counts)")
+	var tr traffic
+	flag.Float64Var(&tr.rps, "rps", 20, "requests per second at the daily peak")
+	flag.Float64Var(&tr.swing, "swing", 10, "ratio of the daily peak to the nightly trough (1: constant traffic)")
+	flag.Float64Var(&tr.errorRatio, "error-ratio", 0.001, "baseline fraction of failing requests, outside incidents")
+	flag.Uint64Var(&tr.seed, "seed", 1, "seed of the Poisson noise on request and error counts (0: exact counts)")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	if err := run(*listen, *rps, *seed, log); err != nil {
+	if err := tr.validate(); err != nil {
+		fmt.Fprintln(os.Stderr, "simulator:", err)
+		os.Exit(2)
+	}
+	if err := run(*listen, tr, log); err != nil {
 		log.Error("simulator failed", "err", err)
 		os.Exit(1)
 	}
 }
 
+// traffic is what the simulated service serves outside incidents. Tests
+// of alert noise set a constant rate and a baseline error ratio, and keep
+// the Poisson noise on, as a real service's counts have it.
+type traffic struct {
+	rps, swing, errorRatio float64
+	seed                   uint64
+}
+
+func (tr traffic) validate() error {
+	switch {
+	case tr.rps <= 0:
+		return fmt.Errorf("-rps: expected a positive rate, got %g", tr.rps)
+	case tr.swing < 1:
+		return fmt.Errorf("-swing: expected 1 (constant) or more, got %g", tr.swing)
+	case tr.errorRatio < 0 || tr.errorRatio > 1:
+		return fmt.Errorf("-error-ratio: expected a ratio from 0 to 1, got %g", tr.errorRatio)
+	}
+	return nil
+}
+
 // run serves until SIGINT or SIGTERM, as a dskit service so startup,
 // serving and shutdown each have one place.
-func run(listen string, rps float64, seed uint64, log *slog.Logger) error {
+func run(listen string, tr traffic, log *slog.Logger) error {
 	spec := catalog.TensorWasm()
-	scenario := catalog.Simulation(time.Now(), sim.Diurnal(rps, 10))
-	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return 0.001 }
-	scenario.HTTP.Seed = seed
+	scenario := catalog.Simulation(time.Now(), sim.Diurnal(tr.rps, tr.swing))
+	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return tr.errorRatio }
+	scenario.HTTP.Seed = tr.seed
 	srv := &http.Server{Handler: simserver.New(scenario, spec.Services[0].Metrics, time.Now, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	var ln net.Listener
 	svc := services.NewBasicService(

@@ -126,39 +126,62 @@ func FreeAddr(t testing.TB) string {
 // when the test ends.
 func Prometheus(t testing.TB, dir, dataDir string, ruleFiles ...string) string {
 	t.Helper()
-	bin := debian.Binary(t, "prometheus")
 	addr := FreeAddr(t)
 	conf := "global:\n  evaluation_interval: 1m\nrule_files:\n"
 	for _, f := range ruleFiles {
 		conf += fmt.Sprintf("  - %q\n", f)
 	}
+	PrometheusAt(t, dir, addr, dataDir, conf, "--storage.tsdb.retention.time=400d")
+	return "http://" + addr
+}
+
+// PrometheusAt starts Debian's Prometheus on addr with the configuration
+// (written to dir/prometheus.yml) and dataDir, and returns once it is
+// ready. Its log is dir/prometheus.log.
+func PrometheusAt(t testing.TB, dir, addr, dataDir, config string, args ...string) *Process {
+	t.Helper()
+	bin := debian.Binary(t, "prometheus")
 	confPath := filepath.Join(dir, "prometheus.yml")
-	require.NoError(t, os.WriteFile(confPath, []byte(conf), 0o644))
-	Start(t, dir, "prometheus", bin, "--config.file="+confPath, "--storage.tsdb.path="+dataDir,
-		"--storage.tsdb.retention.time=400d", "--web.listen-address="+addr)
-	url := "http://" + addr
-	waitReady(t, url+"/-/ready")
-	return url
+	require.NoError(t, os.WriteFile(confPath, []byte(config), 0o644))
+	p := Start(t, dir, "prometheus", bin, append([]string{"--config.file=" + confPath, "--storage.tsdb.path=" + dataDir,
+		"--web.listen-address=" + addr}, args...)...)
+	WaitReady(t, "http://"+addr)
+	return p
 }
 
 // Alertmanager starts Debian's Alertmanager with the configuration and
 // returns its base URL once it is ready.
 func Alertmanager(t testing.TB, dir, config string) string {
 	t.Helper()
-	bin := debian.Binary(t, "prometheus-alertmanager")
 	addr := FreeAddr(t)
-	confPath := filepath.Join(dir, "alertmanager.yml")
-	require.NoError(t, os.WriteFile(confPath, []byte(config), 0o644))
-	Start(t, dir, "alertmanager", bin, "--config.file="+confPath, "--storage.path="+filepath.Join(dir, "am-data"),
-		"--web.listen-address="+addr, "--cluster.listen-address=")
-	url := "http://" + addr
-	waitReady(t, url+"/-/ready")
-	return url
+	AlertmanagerAt(t, dir, addr, config)
+	return "http://" + addr
 }
 
-func waitReady(t testing.TB, url string) {
+// AlertmanagerAt starts Debian's Alertmanager on addr, without clustering,
+// with the configuration (written to dir/alertmanager.yml) and its state in
+// dir/am-data, and returns once it is ready.
+func AlertmanagerAt(t testing.TB, dir, addr, config string) *Process {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	bin := debian.Binary(t, "prometheus-alertmanager")
+	confPath := filepath.Join(dir, "alertmanager.yml")
+	require.NoError(t, os.WriteFile(confPath, []byte(config), 0o644))
+	p := Start(t, dir, "alertmanager", bin, "--config.file="+confPath, "--storage.path="+filepath.Join(dir, "am-data"),
+		"--web.listen-address="+addr, "--cluster.listen-address=")
+	WaitReady(t, "http://"+addr)
+	return p
+}
+
+// readyTimeout bounds how long a server may take to answer /-/ready; a
+// Prometheus replaying its WAL after a restart takes a few seconds.
+const readyTimeout = 60 * time.Second
+
+// WaitReady polls base/-/ready until it answers 200, and fails the test
+// after readyTimeout.
+func WaitReady(t testing.TB, base string) {
+	t.Helper()
+	url := base + "/-/ready"
+	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
 	for {
 		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
@@ -172,39 +195,95 @@ func waitReady(t testing.TB, url string) {
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("%s not ready after 60s", url)
+			t.Fatalf("%s not ready after %s", url, readyTimeout)
 		case <-time.After(200 * time.Millisecond):
 		}
 	}
 }
 
+// stopGrace is how long a stopped process may take to exit before it is
+// killed.
+const stopGrace = 10 * time.Second
+
+// Process is a server Start runs. Tests inject faults with it: Stop (an
+// orderly shutdown), Kill (kill -9: no shutdown work at all) and Restart
+// with the same arguments.
+type Process struct {
+	t       testing.TB
+	name    string
+	bin     string
+	args    []string
+	logPath string
+	log     *os.File
+	cmd     *exec.Cmd
+	done    chan struct{}
+}
+
 // Start runs a process until the test ends, then stops it by its process
-// group; its output goes to a log file shown if the test fails.
-func Start(t testing.TB, dir, name, bin string, args ...string) {
+// group; its output goes to dir/name.log, shown if the test fails.
+func Start(t testing.TB, dir, name, bin string, args ...string) *Process {
 	t.Helper()
-	logPath := filepath.Join(dir, name+".log")
-	logFile, err := os.Create(logPath)
+	p := &Process{t: t, name: name, bin: bin, args: args, logPath: filepath.Join(dir, name+".log")}
+	logFile, err := os.Create(p.logPath)
 	require.NoError(t, err)
-	cmd := exec.Command(bin, args...)
-	cmd.Stdout, cmd.Stderr = logFile, logFile
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	require.NoError(t, cmd.Start(), name)
+	p.log = logFile
+	p.start()
 	t.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { _ = cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(10 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-done
-		}
+		p.Stop()
 		logFile.Close()
 		if t.Failed() {
-			b, _ := os.ReadFile(logPath)
+			b, _ := os.ReadFile(p.logPath)
 			t.Logf("--- %s log (last 3000 bytes):\n%s", name, tail(b, 3000))
 		}
 	})
+	return p
+}
+
+func (p *Process) start() {
+	p.t.Helper()
+	cmd := exec.Command(p.bin, p.args...)
+	cmd.Stdout, cmd.Stderr = p.log, p.log
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	require.NoError(p.t, cmd.Start(), p.name)
+	done := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(done) }()
+	p.cmd, p.done = cmd, done
+}
+
+// Stop sends SIGTERM to the process group and waits for the exit, killing
+// it after stopGrace. It does nothing if the process is not running.
+func (p *Process) Stop() {
+	if p.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(stopGrace):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+	p.cmd = nil
+}
+
+// Kill sends SIGKILL to the process group, as a crash or an OOM kill
+// would, and waits for the exit.
+func (p *Process) Kill() {
+	if p.cmd == nil {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	<-p.done
+	p.cmd = nil
+}
+
+// Restart starts the stopped process again with the same arguments; its
+// output goes on in the same log.
+func (p *Process) Restart() {
+	p.t.Helper()
+	require.Nil(p.t, p.cmd, "%s is still running", p.name)
+	fmt.Fprintf(p.log, "--- restarted by the test at %s\n", time.Now().UTC().Format(time.RFC3339))
+	p.start()
 }
 
 func tail(b []byte, n int) string {
