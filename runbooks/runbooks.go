@@ -115,12 +115,25 @@ func tierRunbook(in Input, o model.SLO, t model.Tier) []byte {
 	if t.For > 0 {
 		w.f(" The condition must hold for %s first.", t.For)
 	}
+	if o.Alerting == model.BudgetAlerting {
+		w.f(" It waits until the period holds at least %s of data, so a fresh Prometheus stays quiet.", t.Long)
+	} else {
+		w.f(" It waits until its %s window holds at least %s of data, so a fresh Prometheus stays quiet.", t.Long, t.Short)
+	}
+	if t.Severity == model.Page {
+		w.f("\n\nThis page holds the SLO's incident: once it fires it stays firing until every page tier of `%s` has reset and the service "+
+			"is measured again (a service that dies keeps its page), and no slower page tier or `%s` of the SLO starts meanwhile. "+
+			"It pages once and resolves once.", o.Name, model.AlertName(model.UnmeasuredAlert))
+	}
 	w.f("\n\n| error ratio | time to alert | budget spent by then | resets after the errors stop |\n|---|---|---|---|\n")
 	for _, c := range in.Cells {
 		if c.SLO.Name == o.Name && c.Tier.Name == t.Name {
-			if c.Caught {
+			switch {
+			case c.Caught:
 				w.f("| %s | %s | %s | %s |\n", model.Percent(c.Ratio), model.Duration(c.Detect), model.Percent(c.BudgetSpent), model.Duration(c.Reset))
-			} else {
+			case c.HeldBy != "":
+				w.f("| %s | held by tier %s | - | - |\n", model.Percent(c.Ratio), c.HeldBy)
+			default:
 				w.f("| %s | never | - | - |\n", model.Percent(c.Ratio))
 			}
 		}
