@@ -62,7 +62,9 @@ func variants(t *testing.T) []variant {
 		svc.EvaluationInterval = model.Duration(30 * time.Second)
 		svc.SLOs[0].Alerting = model.BudgetAlerting
 		svc.SLOs[0].MinEvents = 10
+		// Page tiers form a ladder: the slow one holds at least as long.
 		svc.SLOs[0].Tiers[0].For = model.Duration(5 * time.Minute)
+		svc.SLOs[0].Tiers[1].For = model.Duration(5 * time.Minute)
 	})
 	add("tensor-wasm budget alerting at a 90% objective, where 14.4x exceeds every event failing", catalog.TensorWasm(), func(svc *model.Service) {
 		svc.SLOs[0].Alerting = model.BudgetAlerting
