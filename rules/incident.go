@@ -35,7 +35,7 @@ type incident struct {
 	svc      *model.Service
 	o        model.SLO
 	tiers    []model.Tier // page tiers, fastest first
-	conds    []string     // their conditions, without the warm-up guard
+	conds    []string     // their conditions
 	identity string       // the service and slo matchers of ALERTS
 	// unmeasured is true (one sample) when every target of the service is
 	// down or the SLI's series are gone; measuredSelector is those series.
@@ -52,11 +52,10 @@ func (b *builder) incident(o model.SLO) incident {
 	}
 	sort.SliceStable(in.tiers, func(i, j int) bool { return in.tiers[i].Factor > in.tiers[j].Factor })
 	for _, t := range in.tiers {
-		// The warm-up guard keeps a tier from starting on thin windows;
-		// an incident already open holds on what the windows show, or a
-		// slower tier whose guard lifts after the fast tier reset would
-		// page again for the same outage.
-		cond, _, _ := b.tierCondition(o, t, false)
+		// With the warm-up guard: without it, a fresh Prometheus would
+		// hold a short outage's page for the slow tier's whole short
+		// window, which its thin long window overstates.
+		cond, _, _ := b.tierCondition(o, t, true)
 		in.conds = append(in.conds, cond)
 	}
 	in.measuredSelector = b.measuredSelector(o)
