@@ -23,7 +23,7 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	sort.SliceStable(tiers, func(i, j int) bool { return tiers[i].Factor > tiers[j].Factor })
 	rs := make([]rulefmt.Rule, 0, len(tiers))
 	for _, t := range tiers {
-		cond, value, description := b.tierCondition(o, t, true)
+		cond, value, description := b.tierCondition(o, t)
 		expr := cond
 		if t.Severity == model.Page {
 			expr = in.pageExpr(model.AlertName(t.Alert), cond, value)
@@ -44,19 +44,17 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	return rs
 }
 
-// tierCondition is when tier t burns, with the minEvents guard and, when
-// warmedUp, the guard that its windows hold enough history; value is its
-// long window's measure, the value the alert shows.
-func (b *builder) tierCondition(o model.SLO, t model.Tier, warmedUp bool) (cond, value, description string) {
+// tierCondition is when tier t burns, with the guards that its windows
+// hold enough history and, when set, minEvents; value is its long window's
+// measure, the value the alert shows.
+func (b *builder) tierCondition(o model.SLO, t model.Tier) (cond, value, description string) {
 	var covered string
 	if o.Alerting == model.BudgetAlerting {
 		cond, covered, value, description = b.budgetTier(o, t)
 	} else {
 		cond, covered, value, description = b.ratioTier(o, t)
 	}
-	if warmedUp {
-		cond += " and " + covered
-	}
+	cond += " and " + covered
 	if o.MinEvents > 0 {
 		cond += fmt.Sprintf(` and sum_over_time(%s[%s]) >= %s`,
 			b.ref(model.TotalEventsRecord(b.svc.EvaluationInterval), o), t.Long, model.Decimal(o.MinEvents))

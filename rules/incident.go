@@ -13,15 +13,14 @@ import (
 // outage pages once and resolves once, whatever the tiers do meanwhile:
 //
 //   - Hold: a page alert that fires keeps firing while any page tier's
-//     condition holds or the SLO cannot be measured; a page tier also
-//     while a slower page tier fires, so the slower resolves first. Both
-//     resolve at one evaluation otherwise, and Alertmanager, flushing
-//     between the two, would deliver the slower, no longer inhibited, as
-//     a new page. A dead service
+//     condition holds or the SLO cannot be measured. A dead service
 //     therefore keeps its page (its windows empty out, which would resolve
 //     a tier), and the first tier to fire stays until every page tier has
 //     reset, instead of handing the incident to a slower tier that
-//     Alertmanager would deliver as a new page.
+//     Alertmanager would deliver as a new page. A page tier also holds
+//     while a slower page tier fires, so the slower resolves first: at one
+//     evaluation, Alertmanager could flush between the two resolves and
+//     deliver the slower, no longer inhibited, as a new page.
 //   - Exclusion: a page tier does not start while a slower page tier (a
 //     lower factor) or UnmeasuredAlert fires, and UnmeasuredAlert does not
 //     start while a page tier fires. Whoever opened the incident holds it.
@@ -55,7 +54,7 @@ func (b *builder) incident(o model.SLO) incident {
 		// With the warm-up guard: without it, a fresh Prometheus would
 		// hold a short outage's page for the slow tier's whole short
 		// window, which its thin long window overstates.
-		cond, _, _ := b.tierCondition(o, t, true)
+		cond, _, _ := b.tierCondition(o, t)
 		in.conds = append(in.conds, cond)
 	}
 	in.measuredSelector = b.measuredSelector(o)
