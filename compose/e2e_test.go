@@ -42,7 +42,7 @@ func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 		"/etc/prometheus/rules": bundlePath(t, "rules"),
 	}))
 
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Minute)
 	defer cancel()
 
 	// A full outage from the start: every window holds only failures.
