@@ -23,11 +23,12 @@ import (
 // The whole demo stack with real servers: the simulator, Debian's
 // Prometheus and Alertmanager, on free loopback ports, with the compose
 // stack's configurations. A full outage must page through Alertmanager
-// (the slower tiers inhibited) and resolve once it ends. It takes about
-// ten minutes: the fast tier's short window needs five to empty.
+// once and resolve once after it ends. It takes about twelve minutes: the
+// fast tier waits for five minutes of data, and its short window needs
+// five to empty.
 func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	if testing.Short() {
-		t.Skip("the end-to-end test takes about ten minutes")
+		t.Skip("the end-to-end test takes about twelve minutes")
 	}
 	t.Parallel() // with the fault scenarios (faults_test.go): all of them wait on the clock, not the CPU
 	dir := t.TempDir()
