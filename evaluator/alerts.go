@@ -22,10 +22,11 @@ import (
 // is only evaluated where the rule could yield anything: where it was
 // active at the step before, or where it yields with none of its own alerts
 // (it has none while inactive) and either none or all of the others firing
-// (each ALERTS selector replaced by nothing or by one sample). That holds
-// for any rule in which each ALERTS selector gates an operand of and, or or
-// unless, as the generated rules do; a rule that reads ALERTS otherwise is
-// evaluated at every step.
+// (each ALERTS selector, or function of ALERTS over a range, replaced by
+// nothing or by one sample). That holds for any rule in which each such
+// operand of and, or or unless either gates a result on the rule's own
+// alert or only takes results away, as the generated rules do; a rule that
+// reads ALERTS otherwise is evaluated at every step.
 
 const alertsSeries = "ALERTS"
 
@@ -128,7 +129,7 @@ func substituteAlerts(expr, alert, with string) (string, bool) {
 	walk = func(n parser.Node) {
 		if b, isBin := n.(*parser.BinaryExpr); isBin && b.Op.IsSetOperator() {
 			for _, side := range []*parser.Expr{&b.LHS, &b.RHS} {
-				if vs, isVS := (*side).(*parser.VectorSelector); isVS && vs.Name == alertsSeries {
+				if vs := alertsOperand(*side); vs != nil {
 					*side = &parser.ParenExpr{Expr: sub}
 					if selects(vs, alert) {
 						*side = &parser.ParenExpr{Expr: empty}
@@ -145,6 +146,21 @@ func substituteAlerts(expr, alert, with string) (string, bool) {
 	}
 	walk(root)
 	return root.String(), ok
+}
+
+// alertsOperand returns the ALERTS selector that n reads, when n is one, or
+// a function of ALERTS over a range (max_over_time(ALERTS{...}[30m]): an
+// alert fired lately); nil otherwise.
+func alertsOperand(n parser.Node) *parser.VectorSelector {
+	if c, ok := n.(*parser.Call); ok && len(c.Args) == 1 {
+		if ms, ok := c.Args[0].(*parser.MatrixSelector); ok {
+			n = ms.VectorSelector
+		}
+	}
+	if vs, ok := n.(*parser.VectorSelector); ok && vs.Name == alertsSeries {
+		return vs
+	}
+	return nil
 }
 
 // selects says whether ALERTS selector vs may select alerts named alert.

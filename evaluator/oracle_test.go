@@ -49,7 +49,11 @@ func TestRecordedValuesAndAlertsMatchPrometheusRuleGroups(t *testing.T) {
 			end := epoch.Add(3 * time.Hour)
 			const scrape = 15 * time.Second
 			scenario := func() *sim.Scenario {
+				// The first outage falls in the slow tier's warm-up: its
+				// page resolves before the slow tier may fire, which then
+				// cools down (rules/incident.go).
 				return catalog.Simulation(epoch, sim.Constant(5),
+					sim.Incident{Start: 2 * time.Minute, Duration: 5 * time.Minute, ErrorRatio: 1},
 					sim.Incident{Start: time.Hour, Duration: 40 * time.Minute, ErrorRatio: 0.3},
 					sim.Incident{Start: 90 * time.Minute, Duration: 20 * time.Minute, SlowRatio: 0.5, Routes: []string{"/invoke"}})
 			}
@@ -127,7 +131,7 @@ func TestRecordedValuesAndAlertsMatchPrometheusRuleGroups(t *testing.T) {
 			// Off the 4m period boundaries: there the rule manager runs the
 			// fast group before the period group it reads, where the
 			// evaluator runs every writer first.
-			for _, offset := range []time.Duration{10 * time.Minute, 59 * time.Minute, 65 * time.Minute, 81 * time.Minute, 101 * time.Minute, 121 * time.Minute, 150 * time.Minute, 179 * time.Minute} {
+			for _, offset := range []time.Duration{6 * time.Minute, 10 * time.Minute, 33 * time.Minute, 37 * time.Minute, 59 * time.Minute, 65 * time.Minute, 81 * time.Minute, 101 * time.Minute, 121 * time.Minute, 150 * time.Minute, 179 * time.Minute} {
 				at := epoch.Add(offset)
 				for _, q := range []string{`{__name__=~"slo:.+"}`, `ALERTS`} {
 					want := query(q, at)

@@ -146,3 +146,48 @@ func TestFreshStartsWithNoiseRaiseNoAlert(t *testing.T) {
 		}
 	}
 }
+
+// openings counts the times a page alert of the SLO fired while none of
+// its page alerts was firing: the pages Alertmanager delivers. A resolve
+// and a fire at one evaluation count as a new page, as Alertmanager sees
+// the fired alert no longer inhibited.
+func openings(es []evaluator.Event) int {
+	firing, n := map[string]bool{}, 0
+	for i, e := range es {
+		if e.State != evaluator.Firing {
+			delete(firing, e.Alert)
+			continue
+		}
+		open := len(firing) > 0
+		for _, r := range es[i+1:] {
+			if r.At.Equal(e.At) && r.State == evaluator.Resolved && firing[r.Alert] {
+				open = len(firing) > 1
+			}
+		}
+		if !open {
+			n++
+		}
+		firing[e.Alert] = true
+	}
+	return n
+}
+
+// Right after a fresh start a slower tier's long window holds too little
+// data to fire; when its guard lifts, its windows still hold an outage
+// the faster tier paged and resolved. That outage must not page again,
+// whenever it fell in the first half hour.
+func TestAnOutageInTheFirstHalfHourPagesOnce(t *testing.T) {
+	svc := tensorWasm(t)
+	step := 2 * time.Minute
+	if testing.Short() {
+		step = 6 * time.Minute
+	}
+	for start := 2 * time.Minute; start <= 30*time.Minute; start += step {
+		for _, length := range []time.Duration{5 * time.Minute, 12 * time.Minute} {
+			scenario := catalog.Simulation(epoch, sim.Constant(20), sim.Incident{Start: start, Duration: length, ErrorRatio: 1})
+			ev := replay(t, svc, scenario.Scrape, start+length+2*time.Hour)
+			es := episodes(ev, "availability_http")
+			require.Equal(t, 1, openings(es), "outage at %s for %s:%s", start, length, describe(es))
+		}
+	}
+}

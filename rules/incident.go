@@ -26,6 +26,12 @@ import (
 //     start while a page tier fires. Whoever opened the incident holds it.
 //     A faster tier may start while a slower one has not fired: it is the
 //     more urgent page, and Alertmanager inhibits the slower tiers under it.
+//   - Cooling: a page tier with a faster page tier does not start within
+//     its short window after the incident ended. Its windows may still hold
+//     the errors just paged: a fresh Prometheus lifts a slower tier's
+//     warm-up guard only once its long window holds its short window's
+//     length of data, which can be after the faster tier paged and
+//     resolved.
 //
 // Both read the ALERTS series Prometheus writes for the rules' own alerts;
 // rules of one group see the alerts of the rules before them at the same
@@ -89,8 +95,37 @@ func (in incident) pageExpr(alert, cond, value string) string {
 	if slower := in.slower(alert); len(slower) > 0 {
 		open += " or on () " + in.firing(slower)
 	}
+	excluded := in.firing(in.excluding(alert))
+	if short, ok := in.cooling(alert); ok {
+		all := in.firing(in.alerts())
+		excluded = fmt.Sprintf(`(%s or on () (max_over_time(%s[%s]) unless on () %s))`, excluded, all, short, all)
+	}
 	return fmt.Sprintf(`(%s unless on () %s) or on () (%s and on () %s and on () (%s))`,
-		cond, in.firing(in.excluding(alert)), value, in.firing([]string{alert}), open)
+		cond, excluded, value, in.firing([]string{alert}), open)
+}
+
+// cooling returns the short window of page tier alert when a faster page
+// tier exists: for that long after the incident ends, alert does not
+// start, as its short window still holds the errors that were paged. Only
+// a slower tier's guard lifting (a fresh Prometheus) or new errors could
+// start it then, since the incident is held while any page tier's
+// condition holds; new errors at the faster tiers' rates still page.
+func (in incident) cooling(alert string) (model.Duration, bool) {
+	for i, t := range in.tiers {
+		if model.AlertName(t.Alert) == alert {
+			return t.Short, i > 0
+		}
+	}
+	return 0, false
+}
+
+// alerts names every page alert of the incident.
+func (in incident) alerts() []string {
+	names := []string{model.AlertName(model.UnmeasuredAlert)}
+	for _, t := range in.tiers {
+		names = append(names, model.AlertName(t.Alert))
+	}
+	return names
 }
 
 // heldValue is what a held alert shows when it has no measure of its own.
@@ -100,11 +135,7 @@ const heldValue = "vector(1)"
 func (in incident) excluding(alert string) []string {
 	unmeasured := model.AlertName(model.UnmeasuredAlert)
 	if alert == unmeasured {
-		var names []string
-		for _, t := range in.tiers {
-			names = append(names, model.AlertName(t.Alert))
-		}
-		return names
+		return in.alerts()[1:]
 	}
 	return append([]string{unmeasured}, in.slower(alert)...)
 }
