@@ -107,7 +107,7 @@ func BuildWith(s model.Spec, o Options) (*Bundle, error) {
 	k8s := targets.Bundle{Name: s.Name, Version: s.Version, Options: o.Kubernetes}
 	parts, err := eachService(s.Services, func(svc *model.Service) (*Bundle, error) {
 		p := &Bundle{}
-		return p, p.addService(svc, s.Version, want, k8s)
+		return p, p.addService(svc, s.Name, s.Version, want, k8s)
 	})
 	if err != nil {
 		return nil, err
@@ -154,7 +154,7 @@ func BuildWith(s model.Spec, o Options) (*Bundle, error) {
 
 // addService adds every file of one service: rules, alert tests, report,
 // runbooks, dashboard, and the service's part of the extra targets.
-func (b *Bundle) addService(svc *model.Service, version string, want map[targets.Target]bool, k8s targets.Bundle) error {
+func (b *Bundle) addService(svc *model.Service, bundle, version string, want map[targets.Target]bool, k8s targets.Bundle) error {
 	data, groups, err := rules.File(svc, version)
 	if err != nil {
 		return err
@@ -197,7 +197,7 @@ func (b *Bundle) addService(svc *model.Service, version string, want map[targets
 			File{Path: model.ReportChart(svc.Name), Data: report.SVG(svc, cells)})
 	}
 	b.attribute("the alert tests and report of service " + svc.Name)
-	d, panels, err := dashboards.Service(svc, version)
+	d, panels, err := dashboards.Service(svc, bundle, version)
 	if err != nil {
 		return fmt.Errorf("service %s dashboard: %w", svc.Name, err)
 	}

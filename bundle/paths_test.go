@@ -82,7 +82,7 @@ func TestAServiceWithoutSLOsBuildsItsDashboardsAndContract(t *testing.T) {
 		_, _, runbook := model.RunbookOf(f.Path)
 		require.False(t, runbook, "no alert, no runbook: %s", f.Path)
 	}
-	overview, _ := b.File(model.DashboardFile(model.OverviewFolder, model.OverviewUID))
+	overview, _ := b.File(model.DashboardFile(model.OverviewFolder, model.OverviewUID(s.Name)))
 	require.NotContains(t, string(overview), `"expr": ""`)
 	require.NotContains(t, string(overview), `1 - ()`)
 }

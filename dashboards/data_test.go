@@ -51,7 +51,7 @@ func TestEveryPanelShowsDataOnSimulatedTensorWasm(t *testing.T) {
 					v, err := ev.Query(ctx, q, end)
 					require.NoError(t, err, q)
 					require.NotEmpty(t, v, "%s: panel %q would say No data: %s", path, p.Title, q)
-					if d.Title == dashboards.OverviewTitle {
+					if d.UID == model.OverviewUID(catalog.TensorWasm().Name) {
 						requireOneSamplePerSLO(t, v, q)
 					}
 					continue

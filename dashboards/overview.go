@@ -16,9 +16,6 @@ import (
 	"github.com/tensorwasm/obsbundle/model"
 )
 
-// OverviewTitle is the title of the SLO overview dashboard.
-const OverviewTitle = "SLO overview"
-
 // overviewColumn is one measure of the overview table: an instant query
 // giving one value per SLO.
 type overviewColumn struct {
@@ -72,8 +69,8 @@ func periodRecords(s model.Spec, name func(model.Duration) string) []string {
 // Overview builds the dashboard listing every SLO of every service in the
 // bundle, each row drilling down to its service's dashboard.
 func Overview(s model.Spec) (dashboard.Dashboard, error) {
-	b := dashboard.NewDashboardBuilder(OverviewTitle).
-		Uid(model.OverviewUID).
+	b := dashboard.NewDashboardBuilder(model.OverviewTitle(s.Name)).
+		Uid(model.OverviewUID(s.Name)).
 		Description("Every SLO of the bundle "+s.Name+": objective, SLI and budget over its period, and alerts firing.").
 		Tags(tags(s.Version)).
 		Readonly().

@@ -16,7 +16,7 @@ func TestServiceDashboardsSayWhatEachPanelShows(t *testing.T) {
 	for name, s := range examples.Specs(t) {
 		for i := range s.Services {
 			svc := &s.Services[i]
-			d, panels, err := dashboards.Service(svc, s.Version)
+			d, panels, err := dashboards.Service(svc, s.Name, s.Version)
 			require.NoError(t, err, name)
 			byID := map[uint32]string{}
 			for _, p := range d.Panels {
@@ -47,7 +47,7 @@ func TestServiceDashboardsSayWhatEachPanelShows(t *testing.T) {
 func TestALatencySLOIsShownByItsHistogramsLatencyPanelOnly(t *testing.T) {
 	s := examples.Platform(t)
 	svc := &s.Services[0]
-	_, panels, err := dashboards.Service(svc, s.Version)
+	_, panels, err := dashboards.Service(svc, s.Name, s.Version)
 	require.NoError(t, err)
 	var raw []string
 	for _, p := range panels {

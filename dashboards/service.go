@@ -15,7 +15,7 @@ import (
 // summary, then a row per group of contract metrics (traffic and latency of
 // the SLIs first, then the rest as the contract groups them). With it come
 // its panels and what each shows, for the runbooks to link.
-func Service(svc *model.Service, version string) (dashboard.Dashboard, []Panel, error) {
+func Service(svc *model.Service, bundle, version string) (dashboard.Dashboard, []Panel, error) {
 	b := &page{DashboardBuilder: dashboard.NewDashboardBuilder(svc.Title+" service").
 		Uid(model.DashboardUID(svc.Name)).
 		Description(svc.Description).
@@ -26,7 +26,7 @@ func Service(svc *model.Service, version string) (dashboard.Dashboard, []Panel, 
 		Timezone("browser").
 		Tooltip(dashboard.DashboardCursorSyncCrosshair).
 		Link(dashboard.NewDashboardLinkBuilder("SLO overview").Type(dashboard.DashboardLinkTypeLink).
-			Url(model.DashboardPath(model.OverviewUID)).Icon("dashboard").KeepTime(true)).
+			Url(model.DashboardPath(model.OverviewUID(bundle))).Icon("dashboard").KeepTime(true)).
 		Link(link("Runbooks", svc.RunbookBaseURL))}
 	for _, v := range variables(svc) {
 		b.WithVariable(v)

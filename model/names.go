@@ -1,6 +1,7 @@
 package model
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"sort"
 	"strings"
@@ -275,8 +276,22 @@ func (s *Service) RunbookURL(id string) string {
 // DashboardUID is the stable Grafana UID of a service's dashboard.
 func DashboardUID(service string) string { return service + "-service" }
 
-// OverviewUID is the stable UID of the dashboard listing every SLO.
-const OverviewUID = "slo-overview"
+// OverviewUID is the stable UID of bundle's dashboard listing every SLO.
+// The bundle's name keeps the overviews of two bundles provisioned into one
+// Grafana apart; a name too long for Grafana's 40 characters is cut, and a
+// hash of the whole keeps it unique.
+func OverviewUID(bundle string) string {
+	const suffix, max = "-slo-overview", 40
+	if len(bundle)+len(suffix) <= max {
+		return bundle + suffix
+	}
+	sum := fmt.Sprintf("%x", sha256.Sum256([]byte(bundle)))[:8]
+	return bundle[:max-len(suffix)-len(sum)-1] + "-" + sum + suffix
+}
+
+// OverviewTitle is the title of bundle's SLO overview: Grafana wants titles
+// unique within a folder, and every bundle's overview goes to OverviewFolder.
+func OverviewTitle(bundle string) string { return "SLO overview: " + bundle }
 
 // OverviewFolder is the Grafana folder of the SLO overview.
 const OverviewFolder = "SLOs"

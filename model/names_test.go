@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
@@ -50,4 +51,21 @@ func TestVersionsAreSemanticAndFitALabel(t *testing.T) {
 	}
 	require.ErrorContains(t, model.CheckVersion("1.0.0-abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghij"), "at most 63 characters")
 	require.Equal(t, "2.0.0_build.5", model.KubernetesLabelValue("2.0.0+build.5"))
+}
+
+// Two bundles provisioned into one Grafana: their overviews share the
+// folder, so UIDs and titles must differ, and a UID fits 40 characters
+// whatever the bundle's name (up to 63).
+func TestOverviewsOfTwoBundlesStayApart(t *testing.T) {
+	long := strings.Repeat("a", 60)
+	uids := map[string]bool{}
+	for _, bundle := range []string{"shop", "payments", long + "bcd", long + "bce"} {
+		uid := model.OverviewUID(bundle)
+		require.LessOrEqual(t, len(uid), 40, uid)
+		require.Regexp(t, `^[a-z0-9-]+$`, uid)
+		require.False(t, uids[uid], "%s shared", uid)
+		uids[uid] = true
+		require.NotEqual(t, model.DashboardUID(bundle), uid)
+	}
+	require.NotEqual(t, model.OverviewTitle("shop"), model.OverviewTitle("payments"))
 }

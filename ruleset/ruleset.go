@@ -54,7 +54,7 @@ func FromSpec(name string, s model.Spec) (*Set, error) {
 		}
 		set.Groups = append(set.Groups, groups.Groups...)
 	}
-	set.Dashboards = append(set.Dashboards, model.OverviewUID)
+	set.Dashboards = append(set.Dashboards, model.OverviewUID(s.Name))
 	sort.Strings(set.Dashboards)
 	return set, nil
 }

@@ -165,7 +165,7 @@ func platformRunbooks(t *testing.T) map[string][]byte {
 		svc := &s.Services[i]
 		groups, err := rules.Build(svc, s.Version)
 		require.NoError(t, err)
-		_, panels, err := dashboards.Service(svc, s.Version)
+		_, panels, err := dashboards.Service(svc, s.Name, s.Version)
 		require.NoError(t, err)
 		for path, doc := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: groups, Panels: panels}) {
 			require.NotContains(t, out, path)
@@ -251,7 +251,7 @@ func TestEveryRunbookLinksThePanelsOfItsAlertsSLIAndWindows(t *testing.T) {
 			svc := &s.Services[i]
 			groups, err := rules.Build(svc, s.Version)
 			require.NoError(t, err)
-			_, panels, err := dashboards.Service(svc, s.Version)
+			_, panels, err := dashboards.Service(svc, s.Name, s.Version)
 			require.NoError(t, err)
 			for path, doc := range runbooks.Runbooks(runbooks.Input{Service: svc, Groups: groups, Panels: panels}) {
 				_, id, _ := model.RunbookOf(path)

@@ -302,7 +302,7 @@ func TestKubernetesFlagsLabelThePrometheusRuleAndSelectGrafana(t *testing.T) {
 	require.Contains(t, string(pr), "    release: kube-prometheus-stack\n")
 	require.Contains(t, string(pr), "    team: wasm\n")
 	require.Contains(t, string(pr), "  annotations:\n    example.com/owner: SRE\n")
-	gd, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(model.GrafanaDashboardFile(model.OverviewUID))))
+	gd, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(model.GrafanaDashboardFile(model.OverviewUID("tensor-wasm")))))
 	require.NoError(t, err)
 	require.Contains(t, string(gd), "  instanceSelector:\n    matchLabels:\n      dashboards: main\n")
 }
