@@ -23,11 +23,13 @@ import (
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/grafanacheck"
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/internal/specgen"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 // The property test runs a small, fixed sample by default, so CI stays
@@ -59,7 +61,9 @@ type failure struct {
 // TestPropertiesOfGeneratedSpecs generates random valid specs and checks,
 // for each: the YAML of the spec loads back as the same spec; bundle.Build
 // succeeds without panicking; every file path is unique; no two recording
-// rules of a service write the same series; the bundle writes;
+// rules of a service write the same series; the Grafana alerting target
+// mirrors the alerts and routing (or refuses an interval Grafana cannot
+// schedule); the bundle writes;
 // Debian's `promtool check rules` and `promtool test rules` pass on the
 // written rules and tests; and, on every tenth spec, an engine replay of a
 // full outage from clean history fires every page tier at its analytic
@@ -104,6 +108,7 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 			{"build", build},
 			{"unique paths", uniquePaths},
 			{"recorded once", recordedOnce},
+			{"grafana alerting", grafanaAlerting},
 			{"write", write(t)},
 		}
 		if promtool != "" {
@@ -244,6 +249,37 @@ var errNotChecked = errors.New("not checked: Build failed")
 func build(s model.Spec) error {
 	_, err := buildSafely(s)
 	return err
+}
+
+// grafanaAlerting builds the Grafana alerting target and checks it whole
+// (grafanacheck): strict decoding, one rule per alert with its labels,
+// annotations, for and condition, queries of known series, and routing as
+// Alertmanager's. A service with alerts at an evaluation interval Grafana
+// cannot schedule must be refused instead, naming the interval.
+func grafanaAlerting(s model.Spec) error {
+	if _, err := buildSafely(s); err != nil {
+		return errNotChecked
+	}
+	b, err := bundle.Build(s, targets.GrafanaAlerting)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		alerts, aerr := rules.Standalone(svc, s.Version)
+		if aerr != nil {
+			return aerr
+		}
+		if len(alerts.Groups) > 0 && svc.EvaluationInterval.Std()%targets.GrafanaBaseInterval != 0 {
+			want := fmt.Sprintf("evaluation interval %s is not a multiple of 10s", svc.EvaluationInterval)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				return fmt.Errorf("service %s: expected the refusal %q, got %v", svc.Name, want, err)
+			}
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	data, _ := b.File(model.GrafanaAlertingFile)
+	return grafanacheck.Check(s, data)
 }
 
 func uniquePaths(s model.Spec) error {

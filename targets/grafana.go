@@ -93,7 +93,7 @@ var exprDatasource = expr.Expr{}.DataqueryType()
 // returns a sample: the query returns the alert's measure, positive
 // whenever the condition holds, and nothing otherwise (no data is OK).
 func GrafanaAlertingProvisioning(bundle string, services []GrafanaService) ([]byte, error) {
-	f := alertingFile{APIVersion: 1}
+	f := alertingFile{APIVersion: 1, Groups: []alertRuleGroup{}}
 	for _, gs := range services {
 		svc := gs.Service
 		for _, g := range gs.Alerts.Groups {

@@ -285,6 +285,11 @@ func Check(s model.Spec, data []byte) error {
 				if gr.Title != pr.Alert {
 					return fmt.Errorf("%s: title %q", where, gr.Title)
 				}
+				// As in Prometheus: no sample is no alert, and a failed
+				// evaluation changes nothing.
+				if gr.NoDataState != alerting.RuleNoDataStateOK || gr.ExecErrState != alerting.RuleExecErrStateKeepLast {
+					return fmt.Errorf("%s: no data %s and errors %s, expected OK and KeepLast", where, gr.NoDataState, gr.ExecErrState)
+				}
 				if d, err := prommodel.ParseDuration(gr.For); err != nil || d != pr.For {
 					return fmt.Errorf("%s: for %q, expected %s", where, gr.For, pr.For)
 				}
