@@ -67,7 +67,8 @@ type failure struct {
 // Debian's `promtool check rules` and `promtool test rules` pass on the
 // written rules and tests; and, on every tenth spec, an engine replay of a
 // full outage from clean history fires every page tier at its analytic
-// time, within one evaluation interval.
+// time, within one evaluation interval, and the Grafana rule of each page
+// tier would fire where the Prometheus alert starts (grafanaReplay).
 //
 // Every failing spec is reported with the seed, its index, the property,
 // the error, and the YAML of a reduced spec that fails the same way.
@@ -667,10 +668,65 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 				tr.Name, o.Alerting, model.Decimal(tr.Factor), tr.Long, tr.Short, tr.For, model.Duration(got.Sub(t0)), model.Duration(want), model.Duration(interval)))
 		}
 	}
+	errs = append(errs, grafanaReplay(ev, version, svc, o, pages, end)...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
 	}
 	return nil
+}
+
+// grafanaReplay checks, on a replay, the Grafana rules of the page tiers
+// (-target grafana-alerting): a rule fires while its query, the tier's
+// standalone condition, returns a sample above 0. Every sample the query
+// returns over the replay is above 0, and it returns one at the evaluation
+// where the Prometheus alert became active.
+func grafanaReplay(ev *evaluator.Evaluator, version string, svc *model.Service, o model.SLO, pages []model.Tier, end time.Time) []string {
+	alone, err := rules.Standalone(svc, version)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var errs []string
+	interval := svc.EvaluationInterval.Std()
+	for _, g := range alone.Groups {
+		for _, r := range g.Rules {
+			var tier *model.Tier
+			for i, tr := range pages {
+				if r.Labels[model.LabelSLO] == o.Name && r.Labels[model.LabelTier] == tr.Name && r.Alert == model.AlertName(tr.Alert) {
+					tier = &pages[i]
+				}
+			}
+			if tier == nil {
+				continue
+			}
+			m, err := ev.QueryRange(context.Background(), r.Expr, replayEpoch, end, interval)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			returned := map[int64]bool{}
+			for _, series := range m {
+				for _, p := range series.Floats {
+					returned[p.T] = true
+					if !(p.F > 0) {
+						errs = append(errs, fmt.Sprintf("Grafana rule %s: its query returned %v at %s, which its condition B > 0 misses",
+							r.Alert, p.F, time.UnixMilli(p.T).UTC().Format(time.RFC3339)))
+					}
+				}
+			}
+			if got, fired := firstFiring(ev, r.Alert, o.Name, tier.Name); fired {
+				// The alert became active at the evaluation at or before
+				// `for` before it fired; evaluations are on the grid of
+				// the interval from the epoch.
+				since := got.Add(-tier.For.Std()).Sub(replayEpoch)
+				start := replayEpoch.Add(since / interval * interval)
+				if !returned[start.UnixMilli()] {
+					errs = append(errs, fmt.Sprintf("Grafana rule %s: its query returns nothing at %s, where the Prometheus alert started",
+						r.Alert, start.Format(time.RFC3339)))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 func with(m map[string]string, k, v string) map[string]string {
