@@ -136,7 +136,7 @@ func GrafanaAlertingProvisioning(bundle string, services []GrafanaService) ([]by
 func grafanaRule(svc *model.Service, group string, r rulefmt.Rule) (map[string]any, error) {
 	datasource := common.DataSourceRef{Type: cog.ToPtr("prometheus"), Uid: cog.ToPtr(model.DatasourceUID)}
 	exprRef := common.DataSourceRef{Type: cog.ToPtr(exprDatasource), Uid: cog.ToPtr(exprDatasource)}
-	query := prometheus.NewDataqueryBuilder().Datasource(datasource).RefId(queryRef).Expr(Escape(r.Expr)).Instant()
+	query := prometheus.NewDataqueryBuilder().Datasource(datasource).RefId(queryRef).Expr(escape(r.Expr)).Instant()
 	reduce := expr.NewExprBuilder().TypeReduce(expr.NewTypeReduceBuilder().Datasource(exprRef).RefId(reduceRef).
 		Expression(queryRef).Reducer(expr.TypeReduceReducerLast))
 	threshold := expr.NewExprBuilder().TypeThreshold(expr.NewTypeThresholdBuilder().Datasource(exprRef).RefId(conditionRef).
@@ -146,7 +146,7 @@ func grafanaRule(svc *model.Service, group string, r rulefmt.Rule) (map[string]a
 	}))
 	labels := map[string]string{}
 	for k, v := range r.Labels {
-		labels[k] = Escape(v)
+		labels[k] = escape(v)
 	}
 	rule, err := alerting.NewRuleBuilder(r.Alert).
 		Uid(model.GrafanaRuleUID(svc.Name, r.Labels[model.LabelSLO], r.Alert)).
@@ -175,11 +175,11 @@ type dataquery struct{ b *expr.ExprBuilder }
 
 func (d dataquery) Build() (variants.Dataquery, error) { return d.b.Build() }
 
-// Escape doubles every $ of a value Grafana expands environment variables
+// escape doubles every $ of a value Grafana expands environment variables
 // in ($NAME, ${NAME}; $$ is a $): labels, query models and contact point
 // settings, but not annotations. A regular expression's $ in a selector
 // would otherwise read as a variable, and vanish.
-func Escape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
+func escape(s string) string { return strings.ReplaceAll(s, "$", "$$") }
 
 // value is Prometheus' $value in an annotation template.
 var value = regexp.MustCompile(`\$value\b`)
@@ -207,7 +207,7 @@ func contactPoints(bundle string) ([]contactPoint, error) {
 		settings map[string]any
 	}{
 		{model.PageReceiver, alerting.ContactPointTypePagerduty, map[string]any{"integrationKey": "${" + model.PagerDutyKeyEnv + "}"}},
-		{model.TicketReceiver, alerting.ContactPointTypeSlack, map[string]any{"url": "${" + model.SlackURLEnv + "}", "recipient": Escape(model.SlackChannel(bundle))}},
+		{model.TicketReceiver, alerting.ContactPointTypeSlack, map[string]any{"url": "${" + model.SlackURLEnv + "}", "recipient": escape(model.SlackChannel(bundle))}},
 	} {
 		cp, err := alerting.NewContactPointBuilder().Name(c.receiver).Uid(model.GrafanaContactPointUID(c.receiver)).
 			Type(c.typ).Settings(c.settings).DisableResolveMessage(false).Build()
@@ -229,7 +229,7 @@ func policy(r routing.Route) *alerting.NotificationPolicyBuilder {
 	if len(r.Matchers) > 0 {
 		var ms alerting.ObjectMatchers
 		for _, m := range r.Matchers {
-			ms = append(ms, alerting.ObjectMatcher{m.Label, "=", Escape(m.Value)})
+			ms = append(ms, alerting.ObjectMatcher{m.Label, "=", escape(m.Value)})
 		}
 		p.ObjectMatchers(ms)
 	}

@@ -318,7 +318,7 @@ func Check(s model.Spec, data []byte) error {
 	}
 	if len(byUID) > 0 {
 		uid := slices.Min(slices.Collect(maps.Keys(byUID)))
-		return fmt.Errorf("Grafana rule %s (%s) has no Prometheus alert", byUID[uid].Title, uid)
+		return fmt.Errorf("the Grafana rule %s (%s) has no Prometheus alert", byUID[uid].Title, uid)
 	}
 	return notifications(s, f, alerts)
 }
@@ -390,15 +390,15 @@ func chain(r alerting.Rule, promExpr string, known map[string]bool) error {
 	}
 	red, ok := b.Model.(*expr.Expr)
 	if !ok || red.TypeReduce == nil || red.TypeReduce.Expression != "A" || red.TypeReduce.Reducer != expr.TypeReduceReducerLast {
-		return fmt.Errorf("B is %T, not the last value of A", b.Model)
+		return fmt.Errorf("query B is %T, not the last value of A", b.Model)
 	}
 	th, ok := c.Model.(*expr.Expr)
 	if !ok || th.TypeThreshold == nil || th.TypeThreshold.Expression != "B" || len(th.TypeThreshold.Conditions) != 1 {
-		return fmt.Errorf("C is %T, not a threshold on B", c.Model)
+		return fmt.Errorf("query C is %T, not a threshold on B", c.Model)
 	}
 	ev := th.TypeThreshold.Conditions[0].Evaluator
 	if ev.Type != expr.ExprTypeThresholdConditionsEvaluatorTypeGt || !slices.Equal(ev.Params, []float64{0}) {
-		return fmt.Errorf("C is B %s %v, expected B gt [0]", ev.Type, ev.Params)
+		return fmt.Errorf("query C is B %s %v, expected B gt [0]", ev.Type, ev.Params)
 	}
 	for _, e := range []alerting.Query{b, c} {
 		if e.DatasourceUid == nil || *e.DatasourceUid != "__expr__" {
