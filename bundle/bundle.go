@@ -149,6 +149,11 @@ func BuildWith(s model.Spec, o Options) (*Bundle, error) {
 			return nil, err
 		}
 	}
+	if want[targets.GrafanaAlerting] {
+		if err := b.addGrafanaAlerting(s); err != nil {
+			return nil, err
+		}
+	}
 	return b, b.seal()
 }
 
@@ -267,6 +272,27 @@ func (b *Bundle) addKubernetes(k8s targets.Bundle, alertmanager []byte) error {
 		return err
 	}
 	b.add("the Alertmanager Secret", model.AlertmanagerSecretFile, secret)
+	return nil
+}
+
+// addGrafanaAlerting adds the Grafana alerting provisioning file: every
+// service's alerts as Grafana rules, which read the series the rule files
+// record, with the contact points and policies of the production routing.
+func (b *Bundle) addGrafanaAlerting(s model.Spec) error {
+	var services []targets.GrafanaService
+	for i := range s.Services {
+		svc := &s.Services[i]
+		alerts, err := rules.Standalone(svc, s.Version)
+		if err != nil {
+			return err
+		}
+		services = append(services, targets.GrafanaService{Service: svc, Alerts: alerts})
+	}
+	data, err := targets.GrafanaAlertingProvisioning(s.Name, services)
+	if err != nil {
+		return err
+	}
+	b.add("the Grafana alerting provisioning", model.GrafanaAlertingFile, data)
 	return nil
 }
 

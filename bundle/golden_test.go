@@ -23,7 +23,7 @@ func specs(t *testing.T) map[string]model.Spec { return examples.Specs(t) }
 func TestBundlesMatchGoldenFiles(t *testing.T) {
 	for name, s := range specs(t) {
 		t.Run(name, func(t *testing.T) {
-			b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
+			b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir, targets.GrafanaAlerting)
 			require.NoError(t, err)
 			// The golden bundles are the committed examples the demo stack
 			// mounts: stale output fails here.

@@ -23,7 +23,7 @@ import (
 
 func TestABundleOfManyServicesHasEveryPathOnce(t *testing.T) {
 	s := examples.Pair(t)
-	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
+	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir, targets.GrafanaAlerting)
 	require.NoError(t, err)
 	seen := map[string]bool{}
 	for _, f := range b.Files {
@@ -38,6 +38,7 @@ func TestABundleOfManyServicesHasEveryPathOnce(t *testing.T) {
 		}
 	}
 	require.True(t, seen[model.AlertmanagerSecretFile])
+	require.True(t, seen[model.GrafanaAlertingFile])
 }
 
 // Every runbook_url of every alert ends in the path of a runbook of the
@@ -74,7 +75,7 @@ func TestAServiceWithoutSLOsBuildsItsDashboardsAndContract(t *testing.T) {
 	s.Services[0].SLOs = nil
 	s.Services[0].Alerts = nil
 	require.NoError(t, s.Validate())
-	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
+	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir, targets.GrafanaAlerting)
 	require.NoError(t, err)
 	_, ok := b.File(model.DashboardFile("TensorWasm", model.DashboardUID("tensor-wasm")))
 	require.True(t, ok)
@@ -126,7 +127,7 @@ func TestBundleAndDiffSpellNoBundlePath(t *testing.T) {
 // runs in full as soon as it can.
 func TestTheModelPlatformExampleBuilds(t *testing.T) {
 	s := examples.Platform(t)
-	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir)
+	b, err := bundle.Build(s, targets.Kubernetes, targets.Mimir, targets.GrafanaAlerting)
 	require.NoError(t, err)
 	require.Len(t, b.Stats, 3)
 }

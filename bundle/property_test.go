@@ -23,11 +23,13 @@ import (
 	"github.com/tensorwasm/obsbundle/alerttests"
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/grafanacheck"
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/internal/specgen"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
+	"github.com/tensorwasm/obsbundle/targets"
 )
 
 // The property test runs a small, fixed sample by default, so CI stays
@@ -59,11 +61,14 @@ type failure struct {
 // TestPropertiesOfGeneratedSpecs generates random valid specs and checks,
 // for each: the YAML of the spec loads back as the same spec; bundle.Build
 // succeeds without panicking; every file path is unique; no two recording
-// rules of a service write the same series; the bundle writes;
+// rules of a service write the same series; the Grafana alerting target
+// mirrors the alerts and routing (or refuses an interval Grafana cannot
+// schedule); the bundle writes;
 // Debian's `promtool check rules` and `promtool test rules` pass on the
 // written rules and tests; and, on every tenth spec, an engine replay of a
 // full outage from clean history fires every page tier at its analytic
-// time, within one evaluation interval.
+// time, within one evaluation interval, and the Grafana rule of each page
+// tier would fire where the Prometheus alert starts (grafanaReplay).
 //
 // Every failing spec is reported with the seed, its index, the property,
 // the error, and the YAML of a reduced spec that fails the same way.
@@ -104,6 +109,7 @@ func TestPropertiesOfGeneratedSpecs(t *testing.T) {
 			{"build", build},
 			{"unique paths", uniquePaths},
 			{"recorded once", recordedOnce},
+			{"grafana alerting", grafanaAlerting},
 			{"write", write(t)},
 		}
 		if promtool != "" {
@@ -244,6 +250,37 @@ var errNotChecked = errors.New("not checked: Build failed")
 func build(s model.Spec) error {
 	_, err := buildSafely(s)
 	return err
+}
+
+// grafanaAlerting builds the Grafana alerting target and checks it whole
+// (grafanacheck): strict decoding, one rule per alert with its labels,
+// annotations, for and condition, queries of known series, and routing as
+// Alertmanager's. A service with alerts at an evaluation interval Grafana
+// cannot schedule must be refused instead, naming the interval.
+func grafanaAlerting(s model.Spec) error {
+	if _, err := buildSafely(s); err != nil {
+		return errNotChecked
+	}
+	b, err := bundle.Build(s, targets.GrafanaAlerting)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		alerts, aerr := rules.Standalone(svc, s.Version)
+		if aerr != nil {
+			return aerr
+		}
+		if len(alerts.Groups) > 0 && svc.EvaluationInterval.Std()%targets.GrafanaBaseInterval != 0 {
+			want := fmt.Sprintf("evaluation interval %s is not a multiple of 10s", svc.EvaluationInterval)
+			if err == nil || !strings.Contains(err.Error(), want) {
+				return fmt.Errorf("service %s: expected the refusal %q, got %v", svc.Name, want, err)
+			}
+			return nil
+		}
+	}
+	if err != nil {
+		return err
+	}
+	data, _ := b.File(model.GrafanaAlertingFile)
+	return grafanacheck.Check(s, data)
 }
 
 func uniquePaths(s model.Spec) error {
@@ -631,10 +668,65 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 				tr.Name, o.Alerting, model.Decimal(tr.Factor), tr.Long, tr.Short, tr.For, model.Duration(got.Sub(t0)), model.Duration(want), model.Duration(interval)))
 		}
 	}
+	errs = append(errs, grafanaReplay(ev, version, svc, o, pages, end)...)
 	if len(errs) > 0 {
 		return errors.New(strings.Join(errs, "\n"))
 	}
 	return nil
+}
+
+// grafanaReplay checks, on a replay, the Grafana rules of the page tiers
+// (-target grafana-alerting): a rule fires while its query, the tier's
+// standalone condition, returns a sample above 0. Every sample the query
+// returns over the replay is above 0, and it returns one at the evaluation
+// where the Prometheus alert became active.
+func grafanaReplay(ev *evaluator.Evaluator, version string, svc *model.Service, o model.SLO, pages []model.Tier, end time.Time) []string {
+	alone, err := rules.Standalone(svc, version)
+	if err != nil {
+		return []string{err.Error()}
+	}
+	var errs []string
+	interval := svc.EvaluationInterval.Std()
+	for _, g := range alone.Groups {
+		for _, r := range g.Rules {
+			var tier *model.Tier
+			for i, tr := range pages {
+				if r.Labels[model.LabelSLO] == o.Name && r.Labels[model.LabelTier] == tr.Name && r.Alert == model.AlertName(tr.Alert) {
+					tier = &pages[i]
+				}
+			}
+			if tier == nil {
+				continue
+			}
+			m, err := ev.QueryRange(context.Background(), r.Expr, replayEpoch, end, interval)
+			if err != nil {
+				errs = append(errs, err.Error())
+				continue
+			}
+			returned := map[int64]bool{}
+			for _, series := range m {
+				for _, p := range series.Floats {
+					returned[p.T] = true
+					if !(p.F > 0) {
+						errs = append(errs, fmt.Sprintf("Grafana rule %s: its query returned %v at %s, which its condition B > 0 misses",
+							r.Alert, p.F, time.UnixMilli(p.T).UTC().Format(time.RFC3339)))
+					}
+				}
+			}
+			if got, fired := firstFiring(ev, r.Alert, o.Name, tier.Name); fired {
+				// The alert became active at the evaluation at or before
+				// `for` before it fired; evaluations are on the grid of
+				// the interval from the epoch.
+				since := got.Add(-tier.For.Std()).Sub(replayEpoch)
+				start := replayEpoch.Add(since / interval * interval)
+				if !returned[start.UnixMilli()] {
+					errs = append(errs, fmt.Sprintf("Grafana rule %s: its query returns nothing at %s, where the Prometheus alert started",
+						r.Alert, start.Format(time.RFC3339)))
+				}
+			}
+		}
+	}
+	return errs
 }
 
 func with(m map[string]string, k, v string) map[string]string {

@@ -11,9 +11,9 @@ import (
 
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/dashcheck"
 	"github.com/tensorwasm/obsbundle/internal/examples"
 	"github.com/tensorwasm/obsbundle/model"
-	"github.com/tensorwasm/obsbundle/rules"
 )
 
 // board is the part of a dashboard's JSON the tests read.
@@ -88,25 +88,9 @@ var labelValues = regexp.MustCompile(`^label_values\((.+), *(\w+)\)$`)
 // every recording rule the rules package emits, and ALERTS.
 func known(t *testing.T, s model.Spec) map[string]bool {
 	t.Helper()
-	names := map[string]bool{"ALERTS": true}
-	for i := range s.Services {
-		svc := &s.Services[i]
-		for _, m := range svc.Metrics {
-			names[m.Name] = true
-			if m.Type == model.Histogram {
-				names[model.BucketSeries(m.Name)], names[model.CountSeries(m.Name)], names[model.SumSeries(m.Name)] = true, true, true
-			}
-		}
-		groups, err := rules.Build(svc, s.Version)
-		require.NoError(t, err)
-		for _, g := range groups.Groups {
-			for _, r := range g.Rules {
-				if r.Record != "" {
-					names[r.Record] = true
-				}
-			}
-		}
-	}
+	names, err := dashcheck.KnownSeries(s)
+	require.NoError(t, err)
+	names["ALERTS"] = true
 	return names
 }
 

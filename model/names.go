@@ -2,6 +2,7 @@ package model
 
 import (
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"sort"
 	"strings"
@@ -144,6 +145,7 @@ const (
 	alertmanagerDir = "alertmanager/"
 	kubernetesDir   = "kubernetes/"
 	mimirDir        = "mimir/"
+	grafanaAlerting = "grafana-alerting/"
 )
 
 // ruleFileSuffix ends the name of every rule file.
@@ -215,6 +217,37 @@ const AlertmanagerSecretFile = kubernetesDir + "alertmanager-secret.yaml"
 
 // MimirFile is the bundle path of a service's Mimir ruler namespace.
 func MimirFile(service string) string { return mimirDir + service + ".yaml" }
+
+// GrafanaAlertingFile is the bundle path of the Grafana alerting
+// provisioning file (-target grafana-alerting): every alert rule of the
+// bundle, its contact points and its notification policy tree. The tree is
+// a Grafana organisation's whole tree, so a bundle has one such file.
+const GrafanaAlertingFile = grafanaAlerting + Generator + ".yaml"
+
+// GrafanaRuleUID is the stable UID of the Grafana alert rule of a
+// service's alert, in one SLO (or none, for a service-wide alert). Alert
+// names repeat across SLOs (each has its SLOUnmeasured) and across
+// services, and Grafana UIDs hold at most 40 characters, so the UID is a
+// digest of all three.
+func GrafanaRuleUID(service, slo, alert string) string {
+	sum := sha256.Sum256([]byte(service + "\x00" + slo + "\x00" + alert))
+	return "slo-" + hex.EncodeToString(sum[:])[:32]
+}
+
+// GrafanaContactPointUID is the stable UID of the Grafana contact point
+// of a receiver (PageReceiver, TicketReceiver).
+func GrafanaContactPointUID(receiver string) string { return Generator + "-" + receiver }
+
+// Environment variables Grafana reads the receivers' secrets from: Grafana
+// cannot read a secret from a file the way Alertmanager does, but it
+// expands $NAME in provisioning files from its environment.
+const (
+	PagerDutyKeyEnv = "PAGERDUTY_ROUTING_KEY"
+	SlackURLEnv     = "SLACK_API_URL"
+)
+
+// SlackChannel is the channel the ticket receiver posts to.
+func SlackChannel(bundle string) string { return "#" + bundle + "-tickets" }
 
 // Kubernetes object names. Names are DNS subdomains and every part comes
 // from a validated kebab-case name, so they need no escaping.

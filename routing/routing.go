@@ -21,8 +21,8 @@ func Production(s model.Spec) ([]byte, error) {
 	return render(s, map[string]any{
 		"pagerduty_configs": []map[string]any{{"routing_key_file": model.PagerDutyKeyFile, "send_resolved": true}},
 	}, map[string]any{
-		"slack_configs": []map[string]any{{"api_url_file": model.SlackURLFile, "channel": "#" + s.Name + "-tickets", "send_resolved": true}},
-	}, timers{wait: "30s", interval: "5m"})
+		"slack_configs": []map[string]any{{"api_url_file": model.SlackURLFile, "channel": model.SlackChannel(s.Name), "send_resolved": true}},
+	}, ProductionTimers)
 }
 
 // Demo returns the demo stack's configuration: both receivers are webhooks
@@ -31,33 +31,86 @@ func Demo(s model.Spec, base string) ([]byte, error) {
 	hook := func(receiver string) map[string]any {
 		return map[string]any{"webhook_configs": []map[string]any{{"url": model.DemoWebhookURL(base, receiver), "send_resolved": true}}}
 	}
-	return render(s, hook(model.PageReceiver), hook(model.TicketReceiver), timers{wait: "10s", interval: "1m"})
+	return render(s, hook(model.PageReceiver), hook(model.TicketReceiver), Timers{Wait: "10s", Interval: "1m"})
 }
 
-// timers are the route's grouping delays.
-type timers struct{ wait, interval string }
+// Timers are the root route's grouping delays.
+type Timers struct{ Wait, Interval string }
 
-func render(s model.Spec, page, ticket map[string]any, t timers) ([]byte, error) {
-	// One group per service and SLO: an SLO's page alerts open and close
-	// one incident together (package rules), and a group notifies once
-	// for it. Alerts of no SLO group per service.
-	groupBy := []string{model.LabelService, model.LabelSLO}
-	cfg := map[string]any{
-		"route": map[string]any{
-			"receiver":        model.TicketReceiver,
-			"group_by":        groupBy,
-			"group_wait":      t.wait,
-			"group_interval":  t.interval,
-			"repeat_interval": "4h",
-			"routes": []map[string]any{
-				// A service that dies leaves every SLO it has unmeasured at
-				// once: one notification for the service.
-				{"matchers": []string{match("alertname", model.AlertName(model.UnmeasuredAlert)), match(model.LabelSeverity, string(model.Page))},
-					"receiver": model.PageReceiver, "repeat_interval": "1h", "group_by": []string{model.LabelService}},
-				{"matchers": []string{match(model.LabelSeverity, string(model.Page))}, "receiver": model.PageReceiver, "repeat_interval": "1h"},
-				{"matchers": []string{match(model.LabelSeverity, string(model.Ticket))}, "receiver": model.TicketReceiver, "repeat_interval": "24h"},
-			},
+// ProductionTimers are the grouping delays of the production routing.
+var ProductionTimers = Timers{Wait: "30s", Interval: "5m"}
+
+// Route is one node of the routing tree, in the terms Alertmanager and
+// Grafana's notification policies share. Empty fields inherit the parent's.
+type Route struct {
+	Receiver string
+	// Matchers are equality matchers, all of which an alert must meet.
+	Matchers                                 []Matcher
+	GroupBy                                  []string
+	GroupWait, GroupInterval, RepeatInterval string
+	Routes                                   []Route
+}
+
+// Matcher is an equality matcher on a label.
+type Matcher struct{ Label, Value string }
+
+func (m Matcher) String() string { return match(m.Label, m.Value) }
+
+// Tree is the routing tree: alerts route by severity to the page and the
+// ticket receiver; anything else reaches the root's ticket receiver.
+func Tree(t Timers) Route {
+	page := Matcher{model.LabelSeverity, string(model.Page)}
+	return Route{
+		Receiver: model.TicketReceiver,
+		// One group per service and SLO: an SLO's page alerts open and
+		// close one incident together (package rules), and a group
+		// notifies once for it. Alerts of no SLO group per service.
+		GroupBy:        []string{model.LabelService, model.LabelSLO},
+		GroupWait:      t.Wait,
+		GroupInterval:  t.Interval,
+		RepeatInterval: "4h",
+		Routes: []Route{
+			// A service that dies leaves every SLO it has unmeasured at
+			// once: one notification for the service.
+			{Matchers: []Matcher{{"alertname", model.AlertName(model.UnmeasuredAlert)}, page},
+				Receiver: model.PageReceiver, RepeatInterval: "1h", GroupBy: []string{model.LabelService}},
+			{Matchers: []Matcher{page}, Receiver: model.PageReceiver, RepeatInterval: "1h"},
+			{Matchers: []Matcher{{model.LabelSeverity, string(model.Ticket)}}, Receiver: model.TicketReceiver, RepeatInterval: "24h"},
 		},
+	}
+}
+
+// alertmanager renders a route as Alertmanager's configuration has it.
+func (r Route) alertmanager() map[string]any {
+	out := map[string]any{"receiver": r.Receiver}
+	if len(r.Matchers) > 0 {
+		var ms []string
+		for _, m := range r.Matchers {
+			ms = append(ms, m.String())
+		}
+		out["matchers"] = ms
+	}
+	for k, v := range map[string]string{"group_wait": r.GroupWait, "group_interval": r.GroupInterval, "repeat_interval": r.RepeatInterval} {
+		if v != "" {
+			out[k] = v
+		}
+	}
+	if len(r.GroupBy) > 0 {
+		out["group_by"] = r.GroupBy
+	}
+	if len(r.Routes) > 0 {
+		var routes []map[string]any
+		for _, c := range r.Routes {
+			routes = append(routes, c.alertmanager())
+		}
+		out["routes"] = routes
+	}
+	return out
+}
+
+func render(s model.Spec, page, ticket map[string]any, t Timers) ([]byte, error) {
+	cfg := map[string]any{
+		"route": Tree(t).alertmanager(),
 		"receivers": []map[string]any{
 			withName(model.PageReceiver, page),
 			withName(model.TicketReceiver, ticket),

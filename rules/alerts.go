@@ -25,7 +25,7 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 	for _, t := range tiers {
 		cond, value, description := b.tierCondition(o, t)
 		expr := cond
-		if t.Severity == model.Page {
+		if t.Severity == model.Page && !b.standalone {
 			expr = in.pageExpr(model.AlertName(t.Alert), cond, value)
 		}
 		labels := b.sloLabels(o)
@@ -145,7 +145,9 @@ func (b *builder) unmeasuredAlert(o model.SLO) rulefmt.Rule {
 	expr := heldValue + " and on () " + in.unmeasured
 	if len(in.tiers) > 0 {
 		sev = model.Page
-		expr = in.pageExpr(model.AlertName(model.UnmeasuredAlert), expr, heldValue)
+		if !b.standalone {
+			expr = in.pageExpr(model.AlertName(model.UnmeasuredAlert), expr, heldValue)
+		}
 	}
 	labels := b.sloLabels(o)
 	labels[model.LabelSeverity] = string(sev)

@@ -23,7 +23,11 @@ import (
 // model validation; expressions are parsed as they are built, and a failure
 // there is reported, not panicked on.
 func Build(svc *model.Service, bundleVersion string) (rulefmt.RuleGroups, error) {
-	b := &builder{svc: svc}
+	return (&builder{svc: svc}).build(bundleVersion)
+}
+
+func (b *builder) build(bundleVersion string) (rulefmt.RuleGroups, error) {
+	svc := b.svc
 	for _, o := range svc.SLOs {
 		b.group(model.GroupName(svc.Name, o.Name), svc.EvaluationInterval, b.sloRules(o))
 		b.group(model.PeriodGroupName(svc.Name, o.Name), model.PeriodTile, b.periodRules(o))
@@ -32,11 +36,42 @@ func Build(svc *model.Service, bundleVersion string) (rulefmt.RuleGroups, error)
 	return rulefmt.RuleGroups{Groups: b.groups}, b.err
 }
 
+// Standalone returns the alerting rules of one service, in their groups,
+// as a ruler that cannot read the ALERTS series of these alerts runs them
+// (Grafana-managed alerting): each alert on its own condition, its tier's
+// guarded windows or the SLO being unmeasured, without the incident's hold
+// and exclusion (incident.go). Names, labels, annotations and `for` are
+// those Build gives; the recording rules are left out, as they still run
+// in Prometheus, and so are groups that hold no alert.
+func Standalone(svc *model.Service, bundleVersion string) (rulefmt.RuleGroups, error) {
+	b := &builder{svc: svc, standalone: true}
+	all, err := b.build(bundleVersion)
+	if err != nil {
+		return rulefmt.RuleGroups{}, err
+	}
+	var out rulefmt.RuleGroups
+	for _, g := range all.Groups {
+		alerts := g
+		alerts.Rules = nil
+		for _, r := range g.Rules {
+			if r.Alert != "" {
+				alerts.Rules = append(alerts.Rules, r)
+			}
+		}
+		if len(alerts.Rules) > 0 {
+			out.Groups = append(out.Groups, alerts)
+		}
+	}
+	return out, nil
+}
+
 // builder accumulates groups and the first expression error.
 type builder struct {
 	svc    *model.Service
 	groups []rulefmt.RuleGroup
 	err    error
+	// standalone leaves the incident out of page alerts (Standalone).
+	standalone bool
 }
 
 func (b *builder) group(name string, interval model.Duration, rs []rulefmt.Rule) {

@@ -23,7 +23,7 @@ import (
 
 func built(t *testing.T) *bundle.Bundle {
 	t.Helper()
-	b, err := bundle.Build(catalog.TensorWasm(), targets.Kubernetes, targets.Mimir)
+	b, err := bundle.Build(catalog.TensorWasm(), targets.Kubernetes, targets.Mimir, targets.GrafanaAlerting)
 	require.NoError(t, err)
 	return b
 }
@@ -111,7 +111,7 @@ func TestAlertmanagerSecretHoldsTheProductionConfiguration(t *testing.T) {
 func TestUnknownTargetsAreRejected(t *testing.T) {
 	_, err := targets.Parse("files,helm")
 	require.ErrorContains(t, err, `unknown target "helm"`)
-	ts, err := targets.Parse("files,kubernetes,mimir")
+	ts, err := targets.Parse("files,kubernetes,mimir,grafana-alerting")
 	require.NoError(t, err)
-	require.Len(t, ts, 3)
+	require.Len(t, ts, 4)
 }

@@ -55,7 +55,7 @@ func run(args []string, stdout, stderr io.Writer) (code int) {
 		file    = fs.String("spec", "", "YAML spec `file` (default: TensorWasm's built-in spec)")
 		version = fs.String("version", "", "bundle semantic `version` X.Y.Z (default: the spec's)")
 		check   = fs.Bool("check", false, "validate and generate, but write nothing")
-		target  = fs.String("target", "files", "outputs: files, kubernetes, mimir, comma-separated (files are always written)")
+		target  = fs.String("target", "files", "outputs: files, kubernetes, mimir, grafana-alerting, comma-separated (files are always written)")
 		compare = fs.Bool("diff", false, "compare two bundle directories given as arguments (OLD NEW); exit 3 on a breaking change without a major version bump")
 		prose   = fs.String("runbooks", "", "keep the operator-written sections of the runbooks in `dir` (e.g. the previous bundle's runbooks/)")
 		simul   = fs.Bool("report", false, "print the time-to-first-alert report of every alert tier (the analysis; go run ./cmd/report adds a replay on simulated traffic); write nothing")

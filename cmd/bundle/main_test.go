@@ -8,11 +8,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/bundle"
+	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/examples"
+	"github.com/tensorwasm/obsbundle/internal/specgen"
 	"github.com/tensorwasm/obsbundle/model"
 )
 
@@ -329,4 +332,21 @@ func TestBadKubernetesFlagsAreUsageErrors(t *testing.T) {
 			require.NoDirExists(t, out)
 		})
 	}
+}
+
+func TestTheGrafanaAlertingTargetWritesItsProvisioningFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "dist")
+	code, stdout, stderr := bundleCmd("-out", out, "-target", "grafana-alerting,mimir")
+	require.Equal(t, 0, code, stderr)
+	require.Contains(t, stdout, model.GrafanaAlertingFile)
+	require.FileExists(t, filepath.Join(out, "tensor-wasm", "1.0.0", filepath.FromSlash(model.GrafanaAlertingFile)))
+	require.FileExists(t, filepath.Join(out, "tensor-wasm", "1.0.0", filepath.FromSlash(model.MimirFile("tensor-wasm"))))
+
+	s := catalog.TensorWasm()
+	s.Services[0].EvaluationInterval = model.Duration(15 * time.Second)
+	spec := filepath.Join(t.TempDir(), "fifteen.yaml")
+	require.NoError(t, os.WriteFile(spec, []byte(specgen.YAML(s)), 0o644))
+	code, _, stderr = bundleCmd("-check", "-spec", spec, "-target", "grafana-alerting")
+	require.Equal(t, 1, code)
+	require.Contains(t, stderr, "evaluation interval 15s is not a multiple of 10s")
 }
