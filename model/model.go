@@ -232,6 +232,18 @@ func (s *Service) SLO(name string) (SLO, bool) {
 // BudgetRatio is the fraction of events allowed to be bad (1 - objective).
 func (o SLO) BudgetRatio() float64 { return Clean(1 - o.Objective) }
 
+// Cools says whether page tier t waits out its short window after an
+// incident of o resolves: it does when a faster page tier would have paged
+// the errors its windows still hold.
+func (o SLO) Cools(t Tier) bool {
+	for _, u := range o.Tiers {
+		if t.Severity == Page && u.Severity == Page && u.Factor > t.Factor {
+			return true
+		}
+	}
+	return false
+}
+
 // Threshold is the error ratio both windows of t must exceed.
 func (t Tier) Threshold(budget float64) float64 { return Clean(t.Factor * budget) }
 

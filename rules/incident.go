@@ -104,16 +104,16 @@ func (in incident) pageExpr(alert, cond, value string) string {
 		cond, excluded, value, in.firing([]string{alert}), open)
 }
 
-// cooling returns the short window of page tier alert when a faster page
-// tier exists: for that long after the incident ends, alert does not
+// cooling returns the short window of page tier alert when it cools
+// (model.SLO.Cools): for that long after the incident ends, alert does not
 // start, as its short window still holds the errors that were paged. Only
 // a slower tier's guard lifting (a fresh Prometheus) or new errors could
 // start it then, since the incident is held while any page tier's
 // condition holds; new errors at the faster tiers' rates still page.
 func (in incident) cooling(alert string) (model.Duration, bool) {
-	for i, t := range in.tiers {
+	for _, t := range in.tiers {
 		if model.AlertName(t.Alert) == alert {
-			return t.Short, i > 0
+			return t.Short, in.o.Cools(t)
 		}
 	}
 	return 0, false

@@ -124,6 +124,10 @@ func tierRunbook(in Input, o model.SLO, t model.Tier) []byte {
 		w.f("\n\nThis page holds the SLO's incident: once it fires it stays firing until every page tier of `%s` has reset and the service "+
 			"is measured again (a service that dies keeps its page), and no slower page tier or `%s` of the SLO starts meanwhile. "+
 			"It pages once and resolves once.", o.Name, model.AlertName(model.UnmeasuredAlert))
+		if o.Cools(t) {
+			w.f(" It does not start within %s (its short window) after an incident of the SLO has resolved: its windows still hold "+
+				"the errors that were paged, which a fresh Prometheus would otherwise page again once this tier's warm-up ends.", t.Short)
+		}
 	}
 	w.f("\n\n| error ratio | time to alert | budget spent by then | resets after the errors stop |\n|---|---|---|---|\n")
 	for _, c := range in.Cells {
