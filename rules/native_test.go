@@ -5,6 +5,9 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +17,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/evaluator"
+	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 )
@@ -283,4 +287,19 @@ func TestNativeTilesReadOnlyTheNativeSeries(t *testing.T) {
 		}
 	}
 	require.Len(t, read, 4, "the bad and total tiles, SLOUnmeasured, and the page tier its unmeasured condition holds: %q", read)
+}
+
+// Debian's promtool 2.42 parses the native rules (histogram_count and
+// histogram_fraction exist since 2.40); the bundles that use them are run
+// on Prometheus 3 only, which scrapes native histograms by configuration.
+func TestPromtool242AcceptsNativeHistogramRules(t *testing.T) {
+	bin := debian.Binary(t, "promtool")
+	svc := nativeService(t, nativeSLO("native_300ms", 0.3, true), nativeSLO("classic_500ms", 0.5, false))
+	data, _, err := rules.File(svc, "1.0.0")
+	require.NoError(t, err)
+	path := filepath.Join(t.TempDir(), "rules.yaml")
+	require.NoError(t, os.WriteFile(path, data, 0o644))
+	out, err := exec.Command(bin, "check", "rules", path).CombinedOutput()
+	require.NoError(t, err, "promtool check rules:\n%s", out)
+	require.Contains(t, string(out), "SUCCESS")
 }
