@@ -3,6 +3,7 @@ package sim
 import (
 	"math"
 
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 
@@ -70,7 +71,7 @@ func (h *HTTP) NativeHistograms(add func(labels.Labels, *histogram.FloatHistogra
 				fh.Count += b
 			}
 			lb := labels.NewBuilder(c.countL[s])
-			lb.Set(labels.MetricName, model.NativeHistogramSeries(h.Duration))
+			lb.Set(prommodel.MetricNameLabel, model.NativeHistogramSeries(h.Duration))
 			add(lb.Labels(), fh)
 		}
 	}

@@ -71,7 +71,7 @@ func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 		natives = append(natives, nativeHistogram{b.Labels(), h})
 	})
 	s.mu.Unlock()
-	if format := expfmt.Negotiate(r.Header); len(natives) > 0 && format.FormatType() == expfmt.TypeProtoDelim {
+	if format := expfmt.NegotiateAccept(r.Header, expfmt.NewFormat(expfmt.TypeProtoDelim), expfmt.NewFormat(expfmt.TypeTextPlain)); len(natives) > 0 && format.FormatType() == expfmt.TypeProtoDelim {
 		w.Header().Set("Content-Type", string(format))
 		if err := writeProtobuf(w, s.contract, samples, natives); err != nil {
 			s.log.Warn("writing metrics", "err", err)
