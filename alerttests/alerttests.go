@@ -106,7 +106,11 @@ func (p *planner) test(r rulefmt.Rule) (testGroup, error) {
 		},
 	}
 	for _, s := range sc.input {
-		tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesString(s.series), Values: valuesString(s.values)})
+		values := valuesString(s.values)
+		if s.native {
+			values = nativeValuesString(s.values, s.offset)
+		}
+		tg.InputSeries = append(tg.InputSeries, inputSeries{Series: seriesString(s.series), Values: values})
 	}
 	return tg, nil
 }

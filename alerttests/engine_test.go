@@ -79,6 +79,17 @@ func variants(t *testing.T) []variant {
 			}
 		}
 	})
+	add("tensor-wasm latency SLIs on native histograms, /invoke at 700ms (no bucket bound), every 15s", catalog.TensorWasm(), func(svc *model.Service) {
+		svc.EvaluationInterval = model.Duration(15 * time.Second)
+		for i := range svc.SLOs {
+			if l := svc.SLOs[i].SLI.Latency; l != nil {
+				l.Native = true
+				if strings.Contains(l.Matchers, "/invoke") {
+					l.Threshold = 0.7
+				}
+			}
+		}
+	})
 	add("gateway every 10s with negative matchers", examples.Gateway(t), func(svc *model.Service) {
 		svc.EvaluationInterval = model.Duration(10 * time.Second)
 		svc.SLOs[0].SLI.Events.Total = `status!="500",method!~"OPTIONS|HEAD"`
@@ -143,6 +154,13 @@ func TestArithmeticMatchesTheEngine(t *testing.T) {
 					require.Equal(t, labels.FromMap(exp.ExpAnnotations).String(), e.Annotations.String(), tg.Name)
 				}
 			}
+			if readsNativeHistograms(svc) {
+				// Debian's promtool 2.42 cannot read native histogram
+				// series ("unexpected character in series sequence: '{'");
+				// Prometheus 3's promtool can, and its engine ran them above.
+				t.Log("native histograms: promtool 2.42 skipped")
+				return
+			}
 			out, err := runPromtool(t, writeBoth(t, svc, data))
 			require.NoError(t, err, "promtool test rules:\n%s", out)
 		})
@@ -176,14 +194,38 @@ func replay(t *testing.T, all rulefmt.RuleGroups, every time.Duration, alert str
 	feed := func(at time.Time, add func(labels.Labels, float64)) {
 		i := int(at.Sub(epoch) / spacing)
 		for _, s := range in {
-			if i < len(s.values) && !s.values[i].Omitted {
+			if i < len(s.values) && !s.values[i].Omitted && s.values[i].Histogram == nil {
 				add(s.lbls, s.values[i].Value)
 			}
 		}
 	}
 	require.NoError(t, ev.Scrape(context.Background(), epoch, epoch.Add(until), spacing, feed))
+	// Native histograms go straight into the storage: a feed carries floats.
+	app := ev.Storage().Appender(context.Background())
+	for _, s := range in {
+		for i, v := range s.values {
+			at := epoch.Add(time.Duration(i) * spacing)
+			if v.Histogram == nil || v.Omitted || at.After(epoch.Add(until)) {
+				continue
+			}
+			_, err := app.AppendHistogram(0, s.lbls, at.UnixMilli(), nil, v.Histogram)
+			require.NoError(t, err, s.lbls.String())
+		}
+	}
+	require.NoError(t, app.Commit())
 	require.NoError(t, ev.Evaluate(context.Background(), epoch, epoch.Add(until)))
 	return ev.Events
+}
+
+// readsNativeHistograms says whether a latency SLI of svc reads a native
+// histogram.
+func readsNativeHistograms(svc *model.Service) bool {
+	for _, o := range svc.SLOs {
+		if o.SLI.Latency != nil && o.SLI.Latency.Native {
+			return true
+		}
+	}
+	return false
 }
 
 func withoutName(l labels.Labels) labels.Labels {

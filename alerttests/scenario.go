@@ -20,10 +20,14 @@ import (
 // the test's storage from being empty.
 var aliveSeries = labels.FromStrings(prommodel.MetricNameLabel, "up", "job", "alerttests")
 
-// input is one input series of a scenario: its value at every sample.
+// input is one input series of a scenario: its value at every sample. A
+// native input is a native histogram whose every observation lies in the
+// schema-0 bucket with index offset; values are its counts.
 type input struct {
 	series labels.Labels
 	values []float64
+	native bool
+	offset int
 }
 
 // scenario is the data one test group feeds to the rules, and what the
@@ -161,7 +165,7 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 			if s.flat {
 				v = make([]float64, len(counter))
 			}
-			sc.input = append(sc.input, input{s.series, v})
+			sc.input = append(sc.input, input{series: s.series, values: v, native: s.native, offset: s.offset})
 		}
 		if err := p.notHeld(r, o, run); err != nil {
 			return scenario{}, err
@@ -209,10 +213,13 @@ func (p *planner) notHeld(r rulefmt.Rule, o model.SLO, run run) error {
 const maxSteps = 1 << 17
 
 // part is one input series of an SLO scenario: a flat one stays 0, the
-// others count the scenario's events.
+// others count the scenario's events. A native part is a native histogram
+// whose observations all lie in the bucket with index offset.
 type part struct {
 	series labels.Labels
 	flat   bool
+	native bool
+	offset int
 }
 
 // badSeries returns the series whose every event is bad for SLO o, and how
@@ -234,6 +241,13 @@ func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 			parts = append(parts, part{series: all})
 		}
 		return parts, "event fails", nil
+	case o.SLI.Latency != nil && o.SLI.Latency.Native:
+		l := o.SLI.Latency
+		h, err := concrete(p.svc.NativeHistogramSelector(l))
+		if err != nil {
+			return nil, "", err
+		}
+		return []part{{series: h, native: true, offset: nativeAbove(l.Threshold)}}, "request is slower than " + seconds(l.Threshold), nil
 	case o.SLI.Latency != nil:
 		l := o.SLI.Latency
 		countSel, fastSel := p.svc.HistogramSelectors(l)
@@ -283,11 +297,11 @@ func (p *planner) quantileScenario(r rulefmt.Rule, a model.ThresholdAlert) (scen
 		if lower >= above {
 			values, count = rising, 1
 		}
-		in = append(in, input{bucket(base, q.Metric, model.Decimal(bound)), values})
+		in = append(in, input{series: bucket(base, q.Metric, model.Decimal(bound)), values: values})
 		bs = append(bs, bucketCount{bound, count})
 		lower = bound
 	}
-	in = append(in, input{bucket(base, q.Metric, "+Inf"), rising})
+	in = append(in, input{series: bucket(base, q.Metric, "+Inf"), values: rising})
 	bs = append(bs, bucketCount{math.Inf(1), 1})
 	for _, s := range in {
 		if err := verify(s.series, sel); err != nil {
@@ -355,7 +369,7 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 	for i := range alive {
 		alive[i] = 1
 	}
-	in := []input{{aliveSeries, alive}}
+	in := []input{{series: aliveSeries, values: alive}}
 	for _, o := range p.svc.SLOs {
 		other, ok := p.absent[o.Name]
 		if o.Name == slo || !ok {
@@ -370,7 +384,7 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 			return scenario{}, err
 		}
 		if !hides {
-			in = append(in, input{lbls, make([]float64, samples)})
+			in = append(in, input{series: lbls, values: make([]float64, samples)})
 		}
 	}
 	// Every SLO whose series are all missing here fires after its own
@@ -495,11 +509,36 @@ func seconds(s float64) string {
 	return time.Duration(s * float64(time.Second)).String()
 }
 
+// nativeAbove is the schema-0 native bucket whose every observation is
+// slower than threshold: bucket k holds (2^(k-1), 2^k], so its lower bound
+// 2^(k-1) must be at or above the threshold.
+func nativeAbove(threshold float64) int {
+	return int(math.Ceil(math.Log2(threshold))) + 1
+}
+
+// nativeValuesString spells counts as native histograms in promtool's
+// series notation, every observation in bucket offset (and at its upper
+// bound, for the sum), runs of equal increments folded into `{{a}}+{{b}}xn`.
+// Only promtool of Prometheus 3 reads it (Debian's 2.42 does not).
+func nativeValuesString(vs []float64, offset int) string {
+	upper := math.Exp2(float64(offset))
+	return series(vs, func(c float64) string {
+		n := strconv.FormatFloat(c, 'f', -1, 64)
+		return fmt.Sprintf("{{schema:0 sum:%s count:%s buckets:[%s] offset:%d}}", strconv.FormatFloat(c*upper, 'f', -1, 64), n, n, offset)
+	}, false)
+}
+
 // valuesString spells values in promtool's series notation, runs of equal
 // increments folded into `a+bxn`.
 func valuesString(vs []float64) string {
+	return series(vs, func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }, true)
+}
+
+// series spells values with num, runs of equal increments folded into
+// `a+bxn`; decreasing runs are folded into `a-bxn` if minus, else spelled
+// one by one.
+func series(vs []float64, num func(float64) string, minus bool) string {
 	var parts []string
-	num := func(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
 	for i := 0; i < len(vs); {
 		if i+1 == len(vs) {
 			parts = append(parts, num(vs[i]))
@@ -515,8 +554,11 @@ func valuesString(vs []float64) string {
 			parts = append(parts, fmt.Sprintf("%sx%d", num(vs[i]), j-i))
 		case d > 0:
 			parts = append(parts, fmt.Sprintf("%s+%sx%d", num(vs[i]), num(d), j-i))
-		default:
+		case minus:
 			parts = append(parts, fmt.Sprintf("%s-%sx%d", num(vs[i]), num(-d), j-i))
+		default:
+			parts = append(parts, num(vs[i]))
+			j = i
 		}
 		i = j + 1
 	}

@@ -6,12 +6,16 @@ package compose_test
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -169,4 +173,43 @@ func rewrite(t *testing.T, file string, replace map[string]string) string {
 		s = strings.ReplaceAll(s, from, to)
 	}
 	return s
+}
+
+// The compose stack's images are the versions the end-to-end tests run:
+// the Prometheus 3 that tools/prometheus3 builds, Debian's Alertmanager, and
+// the Grafana whose native dashboard schema the bundle's dashboards carry.
+func TestComposeImagesAreTheVersionsTheTestsRun(t *testing.T) {
+	images := map[string]string{}
+	for name, svc := range project(t).Services {
+		images[name] = svc.Image
+	}
+
+	// Prometheus' Go module spells release 3.16.0 v0.316.0.
+	mod, err := os.ReadFile(filepath.Join(root, "tools", "prometheus3", "go.mod"))
+	require.NoError(t, err)
+	m := regexp.MustCompile(`(?m)^require github\.com/prometheus/prometheus v0\.3(\d\d)\.(\d+)$`).FindSubmatch(mod)
+	require.NotNil(t, m, "tools/prometheus3/go.mod requires no Prometheus 3 release")
+	minor, err := strconv.Atoi(string(m[1]))
+	require.NoError(t, err)
+	require.Equal(t, fmt.Sprintf("prom/prometheus:v3.%d.%s", minor, m[2]), images["prometheus"],
+		"the demo's Prometheus must be the one the end-to-end test builds and runs (tools/prometheus3)")
+
+	// Grafana: the release whose own dashboard model is the schema the
+	// generated dashboards carry; a new SDK with a new schema needs a new pick.
+	grafanaFor := map[float64]string{42: "grafana/grafana:12.4.0"}
+	var dash struct {
+		SchemaVersion float64 `json:"schemaVersion"`
+	}
+	b, err := os.ReadFile(filepath.Join(bundlePath(t, "dashboards"), model.OverviewFolder, model.OverviewUID+".json"))
+	require.NoError(t, err)
+	require.NoError(t, json.Unmarshal(b, &dash))
+	require.Contains(t, grafanaFor, dash.SchemaVersion, "dashboards now carry schemaVersion %v: pick the Grafana that reads it natively", dash.SchemaVersion)
+	require.Equal(t, grafanaFor[dash.SchemaVersion], images["grafana"])
+
+	out, err := exec.Command(debian.Binary(t, "prometheus-alertmanager"), "--version").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	v := regexp.MustCompile(`version (\d+\.\d+\.\d+)`).FindSubmatch(out)
+	require.NotNil(t, v, "%s", out)
+	require.Equal(t, "prom/alertmanager:v"+string(v[1]), images["alertmanager"],
+		"the demo's Alertmanager must be the one the end-to-end tests run (Debian's)")
 }

@@ -8,37 +8,62 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/simserver"
 )
 
-// The whole demo stack with real servers: the simulator, Debian's
-// Prometheus and Alertmanager, on free loopback ports, with the compose
-// stack's configurations. A full outage must page through Alertmanager
-// once and resolve once after it ends. It takes about twelve minutes: the
-// fast tier waits for five minutes of data, and its short window needs
-// five to empty.
+// The whole demo stack with real servers: the simulator, Prometheus and
+// Debian's Alertmanager, on free loopback ports, with the compose stack's
+// configurations. It runs twice at once, on Debian's Prometheus 2.42 and on
+// Prometheus 3 (PROMETHEUS3, built by tools/prometheus3), as the demo's
+// image runs. A full outage must page through Alertmanager once and resolve
+// once after it ends. It takes about twelve minutes: the fast tier waits
+// for five minutes of data, and its short window needs five to empty.
 func TestDemoStackPagesAndResolvesWithRealServers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("the end-to-end test takes about twelve minutes")
 	}
 	t.Parallel() // with the fault scenarios (faults_test.go): all of them wait on the clock, not the CPU
+	simulator := buildSimulator(t, t.TempDir())
+	servers := []struct {
+		name       string
+		prometheus func(testing.TB) string
+	}{
+		{"Debian Prometheus 2.42", func(t testing.TB) string { return debian.Binary(t, "prometheus") }},
+		{"Prometheus 3", promstack.Prometheus3},
+	}
+	// Both stacks at once, from goroutines rather than with t.Parallel, as
+	// the fault scenarios do: they wait on the clock.
+	var wg sync.WaitGroup
+	for _, s := range servers {
+		wg.Go(func() {
+			t.Run(s.name, func(t *testing.T) { demoStack(t, s.prometheus(t), simulator) })
+		})
+	}
+	wg.Wait()
+}
+
+// demoStack runs the demo stack with the Prometheus binary prometheus and
+// checks one incident: one page, one resolve, no ticket.
+func demoStack(t *testing.T, prometheus, simulator string) {
 	dir := t.TempDir()
 	simAddr, promAddr, amAddr := promstack.FreeAddr(t), promstack.FreeAddr(t), promstack.FreeAddr(t)
 	simURL := "http://" + simAddr
-	promstack.Start(t, dir, "simulator", buildSimulator(t, dir), "-listen", simAddr)
+	promstack.Start(t, dir, "simulator", simulator, "-listen", simAddr)
 
 	promstack.AlertmanagerAt(t, dir, amAddr, rewrite(t, filepath.Join(bundlePath(t, "alertmanager"), "demo.yml"),
 		map[string]string{model.DemoSimulatorURL: simURL}))
-	promstack.PrometheusAt(t, dir, promAddr, filepath.Join(dir, "prom-data"), rewrite(t, "prometheus.yml", map[string]string{
+	promstack.PrometheusBinaryAt(t, prometheus, dir, promAddr, filepath.Join(dir, "prom-data"), rewrite(t, "prometheus.yml", map[string]string{
 		"simulator:9464": simAddr, "alertmanager:9093": amAddr, "localhost:9090": promAddr,
 		"/etc/prometheus/rules": bundlePath(t, "rules"),
 	}))
@@ -200,7 +225,7 @@ func urlEscape(s string) string {
 }
 
 // allRulesHealthy says whether Prometheus loaded every rule of the bundle
-// and each has been evaluated without error.
+// and each has been evaluated without error (health ok, no last error).
 func allRulesHealthy(t *testing.T, ctx context.Context, promAddr string) bool {
 	var r struct {
 		Data struct {
@@ -227,6 +252,7 @@ func allRulesHealthy(t *testing.T, ctx context.Context, promAddr string) bool {
 	for _, g := range r.Data.Groups {
 		for _, rule := range g.Rules {
 			require.NotEqual(t, "err", rule.Health, "%s: %s", rule.Name, rule.LastError)
+			require.Empty(t, rule.LastError, rule.Name)
 			if rule.Health != "ok" {
 				return false
 			}

@@ -86,17 +86,22 @@ func faultSpec(t *testing.T) model.Spec {
 }
 
 // faultEnv is what every scenario shares: the simulator binary, the spec and
-// its rule file.
+// its rule file; and the Prometheus binary ("": Debian's) and whether it
+// scrapes native histograms (Prometheus 3 only).
 type faultEnv struct {
-	simulator string
-	spec      model.Spec
-	rules     string
+	simulator  string
+	spec       model.Spec
+	rules      string
+	prometheus string
+	native     bool
 }
 
-func newFaultEnv(t *testing.T) faultEnv {
+func newFaultEnv(t *testing.T) faultEnv { t.Helper(); return newEnv(t, faultSpec(t)) }
+
+// newEnv builds the simulator and s's rule file.
+func newEnv(t *testing.T, s model.Spec) faultEnv {
 	t.Helper()
 	dir := t.TempDir()
-	s := faultSpec(t)
 	b, err := bundle.Build(s)
 	require.NoError(t, err)
 	content, ok := b.File(model.RuleFile(s.Services[0].Name))
@@ -188,8 +193,14 @@ func newStack(t *testing.T, env faultEnv, simArgs ...string) *stack {
 }
 
 // prometheusConfig scrapes the simulator as TensorWasm's job, evaluates at
-// faultEvaluation and alerts to the stack's Alertmanager.
+// faultEvaluation and alerts to the stack's Alertmanager. With native
+// histograms, Prometheus 3 asks for the protobuf format and keeps the
+// classic buckets beside the native histograms.
 func (s *stack) prometheusConfig() string {
+	native := ""
+	if s.env.native {
+		native = "    scrape_native_histograms: true\n    always_scrape_classic_histograms: true\n"
+	}
 	return fmt.Sprintf(`global:
   scrape_interval: %s
   scrape_timeout: 4s
@@ -201,17 +212,21 @@ alerting:
         - targets: [%q]
 scrape_configs:
   - job_name: %q
-    static_configs:
+%s    static_configs:
       - targets: [%q]
 `, model.Duration(faultScrape), model.Duration(faultEvaluation), s.env.rules, s.amAddr,
-		s.env.spec.Services[0].Selector["job"], s.simAddr)
+		s.env.spec.Services[0].Selector["job"], native, s.simAddr)
 }
 
 // startPrometheus starts Prometheus on a fresh data directory; the
 // timeline counts from when it is ready.
 func (s *stack) startPrometheus(args ...string) {
 	s.t.Helper()
-	s.prom = promstack.PrometheusAt(s.t, s.dir, s.promAddr, filepath.Join(s.dir, "prom-data"), s.prometheusConfig(), args...)
+	bin := s.env.prometheus
+	if bin == "" {
+		bin = debian.Binary(s.t, "prometheus")
+	}
+	s.prom = promstack.PrometheusBinaryAt(s.t, bin, s.dir, s.promAddr, filepath.Join(s.dir, "prom-data"), s.prometheusConfig(), args...)
 	s.began = time.Now()
 	s.mark("Prometheus ready")
 	// Runs before Prometheus stops (cleanups run last first).

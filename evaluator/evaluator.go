@@ -23,6 +23,7 @@ import (
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/model/value"
 	"github.com/prometheus/prometheus/promql"
@@ -166,8 +167,18 @@ func (e *Evaluator) Run(ctx context.Context, from, to time.Time, scrape time.Dur
 	return e.Evaluate(ctx, from, to)
 }
 
+// HistogramFeed adds the native histograms scraped at t, after the Feed of
+// the same scrape has reported its samples.
+type HistogramFeed func(t time.Time, add func(l labels.Labels, h *histogram.FloatHistogram))
+
 // Scrape appends what feed reports every `scrape` from `from` to `to`.
 func (e *Evaluator) Scrape(ctx context.Context, from, to time.Time, scrape time.Duration, feed Feed) error {
+	return e.ScrapeHistograms(ctx, from, to, scrape, feed, nil)
+}
+
+// ScrapeHistograms is Scrape with native histograms: at every scrape,
+// histograms (if not nil) reports them after feed has reported the samples.
+func (e *Evaluator) ScrapeHistograms(ctx context.Context, from, to time.Time, scrape time.Duration, feed Feed, histograms HistogramFeed) error {
 	app := e.db.Appender(ctx)
 	var err error
 	n := 0
@@ -178,6 +189,13 @@ func (e *Evaluator) Scrape(ctx context.Context, from, to time.Time, scrape time.
 				_, err = app.Append(0, l, ms, v)
 			}
 		})
+		if histograms != nil {
+			histograms(t, func(l labels.Labels, h *histogram.FloatHistogram) {
+				if err == nil {
+					_, err = app.AppendHistogram(0, l, ms, nil, h.Copy())
+				}
+			})
+		}
 		if n++; n%500 == 0 && err == nil {
 			err = app.Commit()
 			app = e.db.Appender(ctx)

@@ -146,8 +146,16 @@ type Latency struct {
 	Metric string `yaml:"metric"`
 	// Matchers narrow the requests, e.g. `route="/invoke",method="POST"`.
 	Matchers string `yaml:"matchers"`
-	// Threshold in seconds; it must be one of the histogram's bucket bounds.
+	// Threshold in seconds. A classic histogram counts the requests at or
+	// below it exactly only at one of its bucket bounds, so it must be one;
+	// a native histogram takes any positive threshold.
 	Threshold float64 `yaml:"threshold"`
+	// Native reads the histogram as a Prometheus native histogram (the
+	// series named Metric itself, scraped with scrape_native_histograms)
+	// instead of its classic _bucket and _count series. The requests at or
+	// below Threshold are then histogram_fraction's estimate, exact when
+	// Threshold is a bound of the native buckets. Prometheus 3 serves it.
+	Native bool `yaml:"native"`
 }
 
 // Severity says who hears of an alert: page wakes someone, ticket files work.

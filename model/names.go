@@ -466,3 +466,7 @@ func CountSeries(histogram string) string { return histogram + "_count" }
 
 // SumSeries names a histogram's sum of observations.
 func SumSeries(histogram string) string { return histogram + "_sum" }
+
+// NativeHistogramSeries names a native histogram's series: the histogram's
+// base name, with no suffix.
+func NativeHistogramSeries(histogram string) string { return histogram }

@@ -76,6 +76,12 @@ func (s *Service) HistogramSelectors(l *Latency) (count, fast string) {
 	return s.Series(CountSeries(l.Metric), ms...), s.Series(BucketSeries(l.Metric), le...)
 }
 
+// NativeHistogramSelector returns, for a latency SLI on a native
+// histogram, the selector of its native histogram series.
+func (s *Service) NativeHistogramSelector(l *Latency) string {
+	return s.Series(NativeHistogramSeries(l.Metric), mustMatchers(l.Matchers)...)
+}
+
 // QuantileSelector returns the bucket selector a quantile alert reads.
 func (s *Service) QuantileSelector(q *QuantileOver) string {
 	return s.Series(BucketSeries(q.Metric), mustMatchers(q.Matchers)...)

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"net/url"
 	"regexp"
 	"slices"
@@ -326,8 +327,14 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		l := sli.Latency
 		m := v.metric(p+".latency.metric", s, l.Metric, Histogram)
 		v.matchers(p+".latency.matchers", s, m, l.Matchers)
-		if m != nil && !slices.Contains(m.Buckets, l.Threshold) {
-			v.addf(p+".latency.threshold", "expected one of %s's bucket bounds %s, got %s", l.Metric, bounds(m.Buckets), Decimal(l.Threshold))
+		switch {
+		case l.Native:
+			if !(l.Threshold > 0) || math.IsInf(l.Threshold, 1) {
+				v.addf(p+".latency.threshold", "expected a positive latency in seconds, got %s", Decimal(l.Threshold))
+			}
+		case m != nil && !slices.Contains(m.Buckets, l.Threshold):
+			v.addf(p+".latency.threshold", "expected one of %s's bucket bounds %s, got %s (any threshold needs a native histogram: native: true)",
+				l.Metric, bounds(m.Buckets), Decimal(l.Threshold))
 		}
 	default:
 		v.addf(p, "expected one of events or latency")

@@ -73,11 +73,15 @@ func (b *builder) incident(o model.SLO) incident {
 
 // measuredSelector is the series whose absence means o is not measured:
 // the SLI's events, or for a latency SLI the threshold bucket itself, so a
-// bucket bound that stops matching is caught.
+// bucket bound that stops matching is caught, or the native histogram (a
+// Prometheus that scrapes it as a classic one has none).
 func (b *builder) measuredSelector(o model.SLO) string {
 	if o.SLI.Events != nil {
 		sel, _ := b.svc.EventSelectors(o.SLI.Events)
 		return sel
+	}
+	if o.SLI.Latency.Native {
+		return b.svc.NativeHistogramSelector(o.SLI.Latency)
 	}
 	_, sel := b.svc.HistogramSelectors(o.SLI.Latency)
 	return sel

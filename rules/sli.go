@@ -42,9 +42,30 @@ func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total strin
 	case o.SLI.Events != nil:
 		all, failed := b.svc.EventSelectors(o.SLI.Events)
 		return b.expr(`%s or vector(0)`, counted(failed, tile)), b.expr(`%s`, counted(all, tile))
+	case o.SLI.Latency.Native:
+		h := b.svc.NativeHistogramSelector(o.SLI.Latency)
+		all, fast := nativeCount, nativeAtOrBelow(o.SLI.Latency.Threshold)
+		return b.expr(`%s - %s`, countedBy(all, h, tile), countedBy(fast, h, tile)), b.expr(`%s`, countedBy(all, h, tile))
 	default:
 		count, fast := b.svc.HistogramSelectors(o.SLI.Latency)
 		return b.expr(`%s - %s`, counted(count, tile), counted(fast, tile)), b.expr(`%s`, counted(count, tile))
+	}
+}
+
+// nativeCount reads the observations a native histogram has counted.
+func nativeCount(h string) string { return fmt.Sprintf(`histogram_count(%s)`, h) }
+
+// nativeAtOrBelow reads the observations a native histogram has counted at
+// or below threshold: its fraction there times its count. The fraction is
+// exact at a bound of the histogram's buckets and interpolated within a
+// bucket, by a rule that is linear in the bucket counts: so the difference
+// of two readings is the reading of the difference, and tiles of these
+// readings add up like tiles of a classic bucket counter. A histogram that
+// has counted nothing yet has no fraction (NaN); it has 0 observations
+// below the threshold, which its count (0) supplies.
+func nativeAtOrBelow(threshold float64) func(string) string {
+	return func(h string) string {
+		return fmt.Sprintf(`(histogram_fraction(-Inf, %[2]s, %[1]s) * histogram_count(%[1]s) >= 0 or histogram_count(%[1]s))`, h, model.Decimal(threshold))
 	}
 }
 
@@ -72,7 +93,17 @@ const bridge = model.Duration(2 * time.Minute)
 //     is back; its first tile then counts every event since its last sample
 //     if that is within the bridge.
 func counted(sel string, tile model.Duration) string {
-	return fmt.Sprintf(`sum((last_over_time(%[1]s[%[3]s]) - last_over_time(%[1]s[%[2]s] offset %[3]s)) >= 0 or %[1]s < %[1]s offset %[3]s)`, sel, bridge, tile)
+	return countedBy(func(x string) string { return x }, sel, tile)
+}
+
+// countedBy is counted for the counter that read gives of each series of
+// sel (a native histogram's count, say): read applies to every selection of
+// sel the tile makes, so the tile counts the read counter exactly as
+// counted counts a plain one.
+func countedBy(read func(string) string, sel string, tile model.Duration) string {
+	return fmt.Sprintf(`sum((%s - %s) >= 0 or %s < %s)`,
+		read(fmt.Sprintf(`last_over_time(%s[%s])`, sel, tile)), read(fmt.Sprintf(`last_over_time(%s[%s] offset %s)`, sel, bridge, tile)),
+		read(sel), read(fmt.Sprintf(`%s offset %s`, sel, tile)))
 }
 
 // ratio divides summed bad tiles by summed total tiles over w. A window with

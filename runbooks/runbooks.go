@@ -226,6 +226,9 @@ func queries(w *writer, in Input, o model.SLO, id string) {
 	case o.SLI.Events != nil:
 		total, bad := in.Service.EventSelectors(o.SLI.Events)
 		w.f("```promql\nsum(rate(%s[1h]))\n  /\nsum(rate(%s[1h]))\n```\n\n", bad, total)
+	case o.SLI.Latency != nil && o.SLI.Latency.Native:
+		h := in.Service.NativeHistogramSelector(o.SLI.Latency)
+		w.f("```promql\n1 - histogram_fraction(-Inf, %s, sum(rate(%s[1h])))\n```\n\n", model.Decimal(o.SLI.Latency.Threshold), h)
 	case o.SLI.Latency != nil:
 		count, fast := in.Service.HistogramSelectors(o.SLI.Latency)
 		w.f("```promql\n1 - sum(rate(%s[1h])) / sum(rate(%s[1h]))\n```\n\n", fast, count)

@@ -38,6 +38,9 @@ type HTTP struct {
 	// Seed, when non-zero, draws request counts from a Poisson distribution
 	// around the profile (seeded, so runs repeat); zero means exact counts.
 	Seed uint64
+	// Native also keeps the latency histogram as a native histogram
+	// (NativeHistograms), beside its classic buckets.
+	Native bool
 
 	last   time.Time
 	counts map[string]*httpCounts // by route key
@@ -56,6 +59,8 @@ type httpCounts struct {
 	sumBad       float64
 	bucketsGood  []float64
 	bucketsBad   []float64
+	nativeGood   []float64
+	nativeBad    []float64
 	goodL, badL  labels.Labels
 	bucketLabels [2][]labels.Labels
 	countL, sumL [2]labels.Labels
@@ -162,6 +167,12 @@ func (h *HTTP) step(t time.Duration, seconds float64) {
 			c.bucketsGood[i] += good * f
 			c.bucketsBad[i] += bad * f
 		}
+		if h.Native {
+			for i, f := range nativeShares(d, slow) {
+				c.nativeGood[i] += good * f
+				c.nativeBad[i] += bad * f
+			}
+		}
 	}
 }
 
@@ -219,6 +230,9 @@ func (h *HTTP) init() {
 			badL:        series(h.Requests, StatusError),
 			bucketsGood: make([]float64, len(h.Buckets)),
 			bucketsBad:  make([]float64, len(h.Buckets)),
+		}
+		if h.Native {
+			c.nativeGood, c.nativeBad = make([]float64, nativeN), make([]float64, nativeN)
 		}
 		if h.Duration != "" {
 			for s, status := range []string{StatusOK, StatusError} {

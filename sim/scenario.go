@@ -3,6 +3,7 @@ package sim
 import (
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 )
 
@@ -23,6 +24,14 @@ func (s *Scenario) Scrape(now time.Time, add func(labels.Labels, float64)) {
 	}
 	if s.Instances != nil {
 		s.Instances.Scrape(now, add)
+	}
+}
+
+// NativeHistograms reports the native histograms of every source that keeps
+// them, as they stand after the last Scrape.
+func (s *Scenario) NativeHistograms(add func(labels.Labels, *histogram.FloatHistogram)) {
+	if s.HTTP != nil {
+		s.HTTP.NativeHistograms(add)
 	}
 }
 

@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 
 	"github.com/tensorwasm/obsbundle/model"
@@ -49,17 +51,33 @@ func (s *Server) Handler() http.Handler {
 }
 
 // metrics serves the contract as scraped now. The job and instance labels
-// are left to the scraper, which attaches its own.
-func (s *Server) metrics(w http.ResponseWriter, _ *http.Request) {
+// are left to the scraper, which attaches its own. A scenario that keeps
+// native histograms serves them in the protobuf format to a scraper that
+// asks for it (Prometheus with scrape_native_histograms); everyone else gets
+// the text format, without them.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	var samples []sample
+	var natives []nativeHistogram
 	b := labels.NewBuilder(labels.EmptyLabels())
 	s.scenario.Scrape(s.now(), func(l labels.Labels, v float64) {
 		b.Reset(l)
 		b.Del("job", "instance")
 		samples = append(samples, sample{b.Labels(), v})
 	})
+	s.scenario.NativeHistograms(func(l labels.Labels, h *histogram.FloatHistogram) {
+		b.Reset(l)
+		b.Del("job", "instance")
+		natives = append(natives, nativeHistogram{b.Labels(), h})
+	})
 	s.mu.Unlock()
+	if format := expfmt.NegotiateAccept(r.Header, expfmt.NewFormat(expfmt.TypeProtoDelim), expfmt.NewFormat(expfmt.TypeTextPlain)); len(natives) > 0 && format.FormatType() == expfmt.TypeProtoDelim {
+		w.Header().Set("Content-Type", string(format))
+		if err := writeProtobuf(w, s.contract, samples, natives); err != nil {
+			s.log.Warn("writing metrics", "err", err)
+		}
+		return
+	}
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
 	if err := writeText(w, s.contract, samples); err != nil {
 		s.log.Warn("writing metrics", "err", err)

@@ -3,8 +3,10 @@ package simserver_test
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -13,9 +15,15 @@ import (
 
 	"github.com/prometheus/common/expfmt"
 	prommodel "github.com/prometheus/common/model"
+	"github.com/prometheus/prometheus/model/histogram"
+	"github.com/prometheus/prometheus/model/labels"
+	"github.com/prometheus/prometheus/model/textparse"
+	"github.com/prometheus/prometheus/promql"
+	"github.com/prometheus/prometheus/promql/parser/posrange"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/catalog"
+	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/sim"
 	"github.com/tensorwasm/obsbundle/simserver"
 )
@@ -127,4 +135,84 @@ func TestIncidentControlIsBounded(t *testing.T) {
 		require.Equal(t, http.StatusCreated, post("error_ratio=0.1&duration=1m"), "incident %d", i)
 	}
 	require.Equal(t, http.StatusTooManyRequests, post("error_ratio=0.1&duration=1m"), "the 101st incident")
+}
+
+// With native histograms on, a scraper that asks for the protobuf format
+// (Prometheus 3 with scrape_native_histograms) gets the request latency as
+// a native histogram beside its classic buckets, read here with
+// Prometheus' own scrape parser: the native buckets hold every request, and
+// at 1s, a bound of both (2^0 at schema 3), they count what the classic
+// bucket counts. The text format is unchanged.
+func TestNativeHistogramsAreServedInProtobufBesideTheClassicBuckets(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	spec := catalog.TensorWasm()
+	scenario := catalog.Simulation(now, sim.Constant(10), sim.Incident{Duration: time.Hour, SlowRatio: 0.2, Routes: []string{"/invoke"}})
+	scenario.HTTP.Native = true
+	s := simserver.New(scenario, spec.Services[0].Metrics, func() time.Time { return now }, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	ts := httptest.NewServer(s.Handler())
+	t.Cleanup(ts.Close)
+	now = now.Add(10 * time.Minute)
+
+	req, err := http.NewRequest(http.MethodGet, ts.URL+"/metrics", nil)
+	require.NoError(t, err)
+	req.Header.Set("Accept", `application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.5,text/plain;version=0.0.4;q=0.1`)
+	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	require.NoError(t, err)
+	p, err := textparse.New(body, resp.Header.Get("Content-Type"), nil, textparse.ParserOptions{KeepClassicOnClassicAndNativeHistograms: true})
+	require.NoError(t, err)
+
+	type nativeSeries struct {
+		l  labels.Labels
+		fh *histogram.FloatHistogram
+	}
+	native := map[string]nativeSeries{}
+	classic := map[string]float64{}
+	for {
+		e, err := p.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		require.NoError(t, err)
+		var l labels.Labels
+		switch e {
+		case textparse.EntryHistogram:
+			p.Labels(&l)
+			_, _, h, fh := p.Histogram()
+			require.Nil(t, h, "the simulation's counts are real numbers: float histograms")
+			native[l.String()] = nativeSeries{l, fh}
+		case textparse.EntrySeries:
+			p.Labels(&l)
+			_, _, v := p.Series()
+			// Prometheus 3 spells the bound 1 as "1.0".
+			if l.Get(prommodel.MetricNameLabel) == model.BucketSeries(catalog.HTTPRequestDuration) && model.LeMatcher(1).Matches(l.Get(labels.BucketLabel)) {
+				l = labels.NewBuilder(l).Set(labels.BucketLabel, "1").Labels()
+			}
+			classic[l.String()] = v
+		}
+	}
+	require.Len(t, native, 4, "route x status")
+	served := 0
+	for key, n := range native {
+		l, fh := n.l, n.fh
+		require.Equal(t, catalog.HTTPRequestDuration, l.Get(prommodel.MetricNameLabel))
+		require.EqualValues(t, sim.NativeSchema, fh.Schema)
+		count := classic[labels.NewBuilder(l).Set(prommodel.MetricNameLabel, model.CountSeries(catalog.HTTPRequestDuration)).Labels().String()]
+		below := classic[labels.NewBuilder(l).Set(prommodel.MetricNameLabel, model.BucketSeries(catalog.HTTPRequestDuration)).Set(labels.BucketLabel, "1").Labels().String()]
+		if count == 0 { // no failures simulated: the 500s' histograms are empty
+			require.Zero(t, fh.Count, key)
+			continue
+		}
+		served++
+		require.InEpsilon(t, count, fh.Count, 1e-9, "%s: native and classic count", key)
+		fraction, _ := promql.HistogramFraction(math.Inf(-1), 1, fh, "", posrange.PositionRange{})
+		require.InEpsilon(t, below, fraction*fh.Count, 1e-9, "%s: requests within 1s", key)
+	}
+
+	require.Equal(t, 2, served, "both routes served requests")
+
+	text := scrape(t, ts.URL)
+	require.Equal(t, "HISTOGRAM", text[catalog.HTTPRequestDuration].typ)
 }

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/prometheus/model/histogram"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 
@@ -59,6 +60,7 @@ func For(svc *model.Service) Scenario {
 			}
 		case o.SLI.Latency != nil:
 			l := o.SLI.Latency
+			h.Native = h.Native || l.Native
 			if h.Duration == "" {
 				h.Duration = l.Metric
 				m, _ := svc.Metric(l.Metric)
@@ -176,7 +178,12 @@ func replay(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, 
 	}
 	defer ev.Close()
 	s := scenario(epoch, incident)
-	if err := ev.Run(ctx, epoch, end, scrape, s.Scrape); err != nil {
+	if err := ev.ScrapeHistograms(ctx, epoch, end, scrape, s.Scrape, func(_ time.Time, add func(labels.Labels, *histogram.FloatHistogram)) {
+		s.NativeHistograms(add)
+	}); err != nil {
+		return err
+	}
+	if err := ev.Evaluate(ctx, epoch, end); err != nil {
 		return err
 	}
 	start, stop := epoch.Add(history), epoch.Add(history+incident.Duration)

@@ -240,14 +240,24 @@ func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
 			return
 		}
 		v.SetFloat(f)
+	case reflect.Bool:
+		b, err := strconv.ParseBool(n.Value)
+		if err != nil || n.Tag != "!!bool" {
+			d.fail(n, path, "expected true or false, got %q", n.Value)
+			return
+		}
+		v.SetBool(b)
 	default:
 		d.fail(n, path, "unsupported field type %s", v.Type())
 	}
 }
 
 func kindName(k reflect.Kind) string {
-	if k == reflect.Float64 {
+	switch k {
+	case reflect.Float64:
 		return "number"
+	case reflect.Bool:
+		return "boolean"
 	}
 	return k.String()
 }

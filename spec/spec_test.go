@@ -42,7 +42,11 @@ func TestBadSpecsNameFileLineFieldAndExpectation(t *testing.T) {
 		{"a 90% objective under a 14.4x tier", "objective: 0.999", "objective: 0.9",
 			`bad.yaml:25:102: services[0].slos[0].tiers[0].factor: burn factor 14.4 needs an error ratio of 1.44 (14.4 x budget 0.1), which can never be reached, so the alert could never fire; set alerting: budget on the SLO to compare bad events with the budget instead, use a factor below 10, or an objective above 93.06%`},
 		{"a latency threshold that is no bucket bound", "threshold: 0.5", "threshold: 0.3",
-			`bad.yaml:32:24: services[0].slos[1].sli.latency.threshold: expected one of http_request_duration_seconds's bucket bounds [0.1 0.25 0.5 1], got 0.3`},
+			`bad.yaml:32:24: services[0].slos[1].sli.latency.threshold: expected one of http_request_duration_seconds's bucket bounds [0.1 0.25 0.5 1], got 0.3 (any threshold needs a native histogram: native: true)`},
+		{"a native histogram's threshold that is not positive", "threshold: 0.5", "threshold: 0\n            native: true",
+			`bad.yaml:32:24: services[0].slos[1].sli.latency.threshold: expected a positive latency in seconds, got 0`},
+		{"a native flag that is not a boolean", "threshold: 0.5", "threshold: 0.5\n            native: \"yes\"",
+			`bad.yaml:33:21: services[0].slos[1].sli.latency.native: expected true or false, got "yes"`},
 		{"duplicate SLO names", "      - name: latency", "      - name: availability",
 			`bad.yaml:26:15: services[0].slos[1].name: duplicate SLO name "availability"`},
 		{"a malformed selector", `bad: status=~"5.."`, `bad: status=~"5..`,
@@ -93,6 +97,18 @@ func TestSemanticVersionsWithPreReleaseAndBuildAreAccepted(t *testing.T) {
 		_, err := spec.Parse("v.yaml", []byte(strings.Replace(string(base), "version: 2.1.0", `version: "`+v+`"`, 1)))
 		require.ErrorContains(t, err, "v.yaml:2:10: version: expected a semantic version", v)
 	}
+}
+
+// A native histogram takes a latency threshold that no bucket bound
+// matches: its fraction below the threshold is read from the histogram.
+func TestANativeHistogramTakesAnyThreshold(t *testing.T) {
+	base, err := os.ReadFile(good)
+	require.NoError(t, err)
+	s, err := spec.Parse("native.yaml", []byte(strings.Replace(string(base), "threshold: 0.5", "threshold: 0.3\n            native: true", 1)))
+	require.NoError(t, err)
+	l := s.Services[0].SLOs[1].SLI.Latency
+	require.True(t, l.Native)
+	require.Equal(t, 0.3, l.Threshold)
 }
 
 // A service with metrics and no SLOs is valid: its dashboards and metric

@@ -118,8 +118,8 @@ func contract(ctx context.Context, cfg Config, r *Report) error {
 			}
 		}
 		for _, o := range svc.SLOs {
-			if o.SLI.Latency == nil {
-				continue
+			if o.SLI.Latency == nil || o.SLI.Latency.Native {
+				continue // a native histogram takes any threshold
 			}
 			lat := o.SLI.Latency
 			sel := model.BucketSeries(lat.Metric) + selectorText(selector)

@@ -32,6 +32,8 @@ func main() {
 	flag.Float64Var(&tr.swing, "swing", 10, "ratio of the daily peak to the nightly trough (1: constant traffic)")
 	flag.Float64Var(&tr.errorRatio, "error-ratio", 0.001, "baseline fraction of failing requests, outside incidents")
 	flag.Uint64Var(&tr.seed, "seed", 1, "seed of the Poisson noise on request and error counts (0: exact counts)")
+	flag.BoolVar(&tr.native, "native-histograms", false,
+		"also expose the request latency histogram as a native histogram (schema 3, as client_golang's bucket factor 1.1 gives), in the protobuf format to scrapers that ask for it")
 	flag.Parse()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	if err := tr.validate(); err != nil {
@@ -50,6 +52,7 @@ func main() {
 type traffic struct {
 	rps, swing, errorRatio float64
 	seed                   uint64
+	native                 bool
 }
 
 func (tr traffic) validate() error {
@@ -71,6 +74,7 @@ func run(listen string, tr traffic, log *slog.Logger) error {
 	scenario := catalog.Simulation(time.Now(), sim.Diurnal(tr.rps, tr.swing))
 	scenario.HTTP.ErrorRatio = func(time.Duration) float64 { return tr.errorRatio }
 	scenario.HTTP.Seed = tr.seed
+	scenario.HTTP.Native = tr.native
 	srv := &http.Server{Handler: simserver.New(scenario, spec.Services[0].Metrics, time.Now, log).Handler(), ReadHeaderTimeout: 10 * time.Second}
 	var ln net.Listener
 	svc := services.NewBasicService(

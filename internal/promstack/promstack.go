@@ -1,6 +1,8 @@
-// Package promstack runs Debian's real Prometheus and Alertmanager for
-// tests, on free loopback ports with data directories of their own, with a
-// history written beforehand as OpenMetrics and imported with promtool.
+// Package promstack runs real Prometheus and Alertmanager servers for
+// tests (Debian's Prometheus 2.42 and Alertmanager 0.25, and the Prometheus
+// 3 that tools/prometheus3 builds), on free loopback ports with data
+// directories of their own, with a history written beforehand as
+// OpenMetrics and imported with promtool.
 package promstack
 
 import (
@@ -140,7 +142,13 @@ func Prometheus(t testing.TB, dir, dataDir string, ruleFiles ...string) string {
 // ready. Its log is dir/prometheus.log.
 func PrometheusAt(t testing.TB, dir, addr, dataDir, config string, args ...string) *Process {
 	t.Helper()
-	bin := debian.Binary(t, "prometheus")
+	return PrometheusBinaryAt(t, debian.Binary(t, "prometheus"), dir, addr, dataDir, config, args...)
+}
+
+// PrometheusBinaryAt is PrometheusAt with the Prometheus binary bin, such
+// as Prometheus3's.
+func PrometheusBinaryAt(t testing.TB, bin, dir, addr, dataDir, config string, args ...string) *Process {
+	t.Helper()
 	confPath := filepath.Join(dir, "prometheus.yml")
 	require.NoError(t, os.WriteFile(confPath, []byte(config), 0o644))
 	p := Start(t, dir, "prometheus", bin, append([]string{"--config.file=" + confPath, "--storage.tsdb.path=" + dataDir,
