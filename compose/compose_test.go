@@ -200,7 +200,7 @@ func TestComposeImagesAreTheVersionsTheTestsRun(t *testing.T) {
 	var dash struct {
 		SchemaVersion float64 `json:"schemaVersion"`
 	}
-	b, err := os.ReadFile(filepath.Join(bundlePath(t, "dashboards"), model.OverviewFolder, model.OverviewUID+".json"))
+	b, err := os.ReadFile(filepath.Join(bundlePath(t, "dashboards"), model.OverviewFolder, model.OverviewUID(catalog.TensorWasm().Name)+".json"))
 	require.NoError(t, err)
 	require.NoError(t, json.Unmarshal(b, &dash))
 	require.Contains(t, grafanaFor, dash.SchemaVersion, "dashboards now carry schemaVersion %v: pick the Grafana that reads it natively", dash.SchemaVersion)
