@@ -111,7 +111,7 @@ func benchSeries() int { return benchRoutes * benchMethods * benchStatuses * ben
 // writeBlock writes the month as one TSDB block: counters growing at a
 // steady rate per series, 5xx at a hundredth of the rest, with a full
 // outage of half an hour on day 10 and a 5% incident of six hours on day 20.
-func writeBlock(b *testing.B, dir string, start, end time.Time) int64 {
+func writeBlock(b testing.TB, dir string, start, end time.Time) int64 {
 	w, err := tsdb.NewBlockWriter(slog.New(slog.NewTextHandler(io.Discard, nil)), dir, (32 * 24 * time.Hour).Milliseconds())
 	if err != nil {
 		b.Fatal(err)
