@@ -42,9 +42,11 @@ const (
 // its wall time, its CPU time and Prometheus' (the machine's two cores are
 // shared by both) and its peak memory (maximum resident set size), reading
 // the history over remote read and over the query API. The README's
-// Performance section quotes the figures: over remote read, about 75
-// CPU-seconds for the command and 20 for Prometheus, 0.8 GiB at peak; the
-// wall time, 60 s or more, depends on what else runs. Not part of the test
+// Performance section quotes the figures: over remote read, 55 to 75
+// CPU-seconds for the command and 15 to 20 for Prometheus, about 830 MiB at
+// peak, and 67 s of wall time on the least loaded run (152 s before the
+// raw store, memoized parts and split range queries); the wall time
+// depends mostly on what else the machine runs. Not part of the test
 // suite (it takes minutes): run it with
 //
 //	go test ./backtest -run '^$' -bench BacktestMonth -benchtime 1x -timeout 30m
