@@ -17,7 +17,7 @@ import (
 	"time"
 
 	"github.com/prometheus/prometheus/model/labels"
-	"github.com/prometheus/prometheus/storage"
+	"github.com/prometheus/prometheus/promql"
 
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/model"
@@ -155,14 +155,22 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if len(res.Selectors) == 0 {
 		return nil, errors.New("the rules read no raw series")
 	}
+	// The raw series are held once, in memory, for every evaluator, and
+	// dropped once no later evaluation reads them.
+	raw := evaluator.NewRaw()
 	evs := make([]*evaluator.Evaluator, len(sets))
+	var reach time.Duration
+	bounded := true
 	for i, s := range sets {
 		ev, err := evaluator.New(s.Groups...)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", s.Name, err)
 		}
 		defer ev.Close()
+		ev.ReadRaw(raw)
 		evs[i] = ev
+		r, ok := ev.Reach()
+		reach, bounded = max(reach, r), bounded && ok
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = 24 * time.Hour
@@ -184,7 +192,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if step <= 0 {
 		step = lcm(longest, time.Minute)
 	}
-	f := newFetcher(cfg, res, evs)
+	f := newFetcher(cfg, res, raw)
 	type window struct{ from, to time.Time }
 	var windows []window
 	for ws := from; ws.Before(cfg.To); ws = ws.Add(step) {
@@ -231,14 +239,16 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			return nil, err
 		}
 		began := time.Now()
-		// One evaluator at a time: the evaluator reads a range query's
-		// result after closing the query, which hands its points back to
-		// the engine's shared pools, so two must not run at once.
+		// One evaluator at a time: each spreads its long range queries
+		// over every core already.
 		for i, ev := range evs {
 			if err := ev.Evaluate(ctx, w.from, w.to); err != nil {
 				stop()
 				return nil, fmt.Errorf("replaying %s: %w", sets[i].Name, err)
 			}
+		}
+		if bounded {
+			raw.Trim(w.to.Add(-reach).UnixMilli())
 		}
 		replayTime += time.Since(began)
 	}
@@ -274,31 +284,23 @@ func lcm(a, b time.Duration) time.Duration {
 }
 
 // fetcher streams every selector's raw samples, chunk by chunk and in time
-// order, into every evaluator's storage. Requests run Parallel at a time,
+// order, into the evaluators' raw store. Requests run Parallel at a time,
 // each decoded into memory (one chunk of one selector); they are stored in
 // order. A range selector is closed on the left in Prometheus 2 (open in
-// 3), so a sample on a chunk boundary may come twice: each series keeps its
-// last timestamp and older samples are skipped.
+// 3), so a sample on a chunk boundary may come twice: the store skips
+// samples at or before a series' last.
 type fetcher struct {
 	cfg         Config
 	res         *Result
-	evs         []*evaluator.Evaluator
-	last        map[string]*seriesState
+	raw         *evaluator.Raw
 	perSelector []int
 	next        time.Time // start of the next chunk to fetch
 	chunks, n   int
 }
 
-func newFetcher(cfg Config, res *Result, evs []*evaluator.Evaluator) *fetcher {
-	return &fetcher{cfg: cfg, res: res, evs: evs, last: map[string]*seriesState{}, perSelector: make([]int, len(res.Selectors)),
+func newFetcher(cfg Config, res *Result, raw *evaluator.Raw) *fetcher {
+	return &fetcher{cfg: cfg, res: res, raw: raw, perSelector: make([]int, len(res.Selectors)),
 		next: res.From, chunks: int((cfg.To.Sub(res.From) + cfg.Chunk - 1) / cfg.Chunk)}
-}
-
-// seriesState is a fetched series' last timestamp and its reference in
-// each evaluator's storage, which spares a label lookup per sample.
-type seriesState struct {
-	prev int64
-	refs []storage.SeriesRef
 }
 
 type fetched struct {
@@ -308,7 +310,7 @@ type fetched struct {
 
 type rawSeries struct {
 	l       labels.Labels
-	samples []promapi.Sample
+	samples []promql.FPoint
 }
 
 type job struct {
@@ -352,62 +354,29 @@ func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
 					read = f.cfg.Prometheus.RemoteRaw
 				}
 				got.err = read(ctx, f.res.Selectors[j.sel], j.end, j.end.Sub(j.start), func(l labels.Labels, s []promapi.Sample) error {
-					got.series = append(got.series, rawSeries{l: l, samples: append([]promapi.Sample(nil), s...)})
+					pts := make([]promql.FPoint, len(s))
+					for i, p := range s {
+						pts[i] = promql.FPoint{T: p.T, F: p.V}
+					}
+					got.series = append(got.series, rawSeries{l: l, samples: pts})
 					return nil
 				})
 				j.out <- got
 			}
 		}()
 	}
-	var buf []byte
-	for i, j := range jobs {
+	for _, j := range jobs {
 		got := <-j.out
 		if got.err != nil {
 			return got.err
 		}
-		apps := make([]storage.Appender, len(f.evs))
-		for k, ev := range f.evs {
-			apps[k] = ev.Storage().Appender(ctx)
-		}
-		var err error
 		for _, rs := range got.series {
-			buf = rs.l.Bytes(buf)
-			st := f.last[string(buf)]
-			if st == nil {
+			added, isNew := f.raw.Append(rs.l, rs.samples)
+			if isNew {
 				f.res.Series++
-				st = &seriesState{prev: math.MinInt64, refs: make([]storage.SeriesRef, len(apps))}
-				f.last[string(buf)] = st
 			}
 			f.perSelector[j.sel]++
-			for _, s := range rs.samples {
-				if s.T <= st.prev {
-					continue
-				}
-				for k, app := range apps {
-					if st.refs[k], err = app.Append(st.refs[k], rs.l, s.T, s.V); err != nil {
-						err = fmt.Errorf("storing %s: %w", rs.l, err)
-						break
-					}
-				}
-				if err != nil {
-					break
-				}
-				st.prev = s.T
-				f.res.Samples++
-			}
-			if err != nil {
-				break
-			}
-		}
-		for _, app := range apps {
-			if err != nil {
-				_ = app.Rollback()
-			} else if cerr := app.Commit(); cerr != nil {
-				err = cerr
-			}
-		}
-		if err != nil {
-			return err
+			f.res.Samples += int64(added)
 		}
 		if j.sel == len(f.res.Selectors)-1 {
 			f.n++
@@ -415,7 +384,6 @@ func (f *fetcher) fetch(ctx context.Context, until time.Time) error {
 				fmt.Fprintf(f.cfg.Progress, "\rfetching %s: chunk %d/%d, %s, %s samples ", j.start.Format("2006-01-02 15:04"), f.n, f.chunks, seriesCount(f.res.Series), count(f.res.Samples))
 			}
 		}
-		_ = i
 	}
 	return nil
 }

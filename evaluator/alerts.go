@@ -44,9 +44,14 @@ func readsAlerts(r rules.Rule) bool {
 
 // cluster replays the ALERTS-reading alerting rules of one group.
 func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRule, from, to time.Time) error {
+	queries, err := e.memoize(ctx, rs, from, to, g.interval)
+	defer clear(e.memo)
+	if err != nil {
+		return err
+	}
 	gates := make([]map[int64]bool, len(rs))
 	for i, r := range rs {
-		gate, err := e.gate(ctx, r, from, to, g.interval)
+		gate, err := e.gate(ctx, r.Name(), queries[i], from, to, g.interval)
 		if err != nil {
 			return err
 		}
@@ -62,7 +67,7 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 			if !active && gates[i] != nil && !gates[i][t.UnixMilli()] {
 				continue
 			}
-			vec, err := e.Query(ctx, r.Query().String(), t)
+			vec, err := e.Query(ctx, queries[i], t)
 			if err != nil {
 				return err
 			}
@@ -83,12 +88,12 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 	return nil
 }
 
-// gate returns the steps at which r may yield a sample, or nil when any
-// step may.
-func (e *Evaluator) gate(ctx context.Context, r *rules.AlertingRule, from, to time.Time, step time.Duration) (map[int64]bool, error) {
+// gate returns the steps at which the alert's query q may yield a sample,
+// or nil when any step may.
+func (e *Evaluator) gate(ctx context.Context, alert, q string, from, to time.Time, step time.Duration) (map[int64]bool, error) {
 	gate := map[int64]bool{}
 	for _, with := range []string{none, "vector(1)"} {
-		q, ok := substituteAlerts(r.Query().String(), r.Name(), with)
+		q, ok := substituteAlerts(q, alert, with)
 		if !ok {
 			return nil, nil
 		}

@@ -13,13 +13,16 @@ package evaluator
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math"
 	"os"
+	"runtime"
 	"slices"
 	"sort"
+	"sync"
 	"time"
 
 	prommodel "github.com/prometheus/common/model"
@@ -69,6 +72,13 @@ type Evaluator struct {
 	Samples int64
 
 	last map[string]map[string]tracked
+	// raw, when set, holds the raw series rules read; written names the
+	// series the rules write, which are always read from db.
+	raw     *Raw
+	written map[string]bool
+	mu      sync.Mutex // guards Samples, counted by concurrent queries
+	// memo holds the memoized parts of the rules being replayed (memo.go).
+	memo map[string][]promql.Series
 }
 
 type group struct {
@@ -121,6 +131,7 @@ func New(groups ...rulefmt.RuleGroup) (*Evaluator, error) {
 			EnableAtModifier: true, EnableNegativeOffset: true,
 		}),
 	}
+	e.written = map[string]bool{alertsSeries: true, "ALERTS_FOR_STATE": true}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	for _, g := range groups {
 		rg := group{name: g.Name, interval: time.Duration(g.Interval)}
@@ -134,6 +145,7 @@ func New(groups ...rulefmt.RuleGroup) (*Evaluator, error) {
 				return nil, fmt.Errorf("group %s: %w", g.Name, err)
 			}
 			if r.Record != "" {
+				e.written[r.Record] = true
 				rg.rules = append(rg.rules, rules.NewRecordingRule(r.Record, expr, labels.FromMap(r.Labels)))
 				continue
 			}
@@ -154,6 +166,12 @@ func (e *Evaluator) Close() error {
 
 // Storage is the TSDB, for queries and data of one's own.
 func (e *Evaluator) Storage() storage.Storage { return e.db }
+
+// ReadRaw makes the rules read the series r holds from r rather than from
+// Storage (recorded series and ALERTS still come from Storage). r may be
+// shared by several evaluators and appended to while they replay, ahead of
+// the range being evaluated.
+func (e *Evaluator) ReadRaw(r *Raw) { e.raw = r }
 
 // Feed adds the raw samples scraped at t; add appends one sample.
 type Feed func(t time.Time, add func(l labels.Labels, v float64))
@@ -423,8 +441,75 @@ func (e *Evaluator) store(ctx context.Context, vec promql.Vector, written map[st
 
 // QueryRange evaluates q from start to end every step, as a dashboard panel
 // does, and counts the samples read.
+//
+// A long range is cut into one part per core, evaluated at once: the
+// engine evaluates every step on its own, so the parts' results, joined,
+// are the whole range's. Queries that read the range's own bounds (@
+// start(), @ end()) are not cut.
 func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
-	qry, err := e.engine.NewRangeQuery(ctx, e.db, nil, q, start, end, step)
+	steps := int(end.Sub(start)/step) + 1
+	parts := min(runtime.GOMAXPROCS(0), steps/minPartSteps)
+	if parts <= 1 || readsBounds(q) {
+		return e.queryRange(ctx, q, start, end, step)
+	}
+	results := make([]promql.Matrix, parts)
+	errs := make([]error, parts)
+	var wg sync.WaitGroup
+	for i := range parts {
+		from := start.Add(time.Duration(i*steps/parts) * step)
+		to := start.Add(time.Duration((i+1)*steps/parts-1) * step)
+		wg.Go(func() { results[i], errs[i] = e.queryRange(ctx, q, from, to, step) })
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	var out promql.Matrix
+	index := map[string]int{}
+	var buf []byte
+	for _, m := range results {
+		for _, s := range m {
+			buf = s.Metric.Bytes(buf)
+			i, ok := index[string(buf)]
+			if !ok {
+				i = len(out)
+				index[string(buf)] = i
+				out = append(out, promql.Series{Metric: s.Metric})
+			}
+			out[i].Floats = append(out[i].Floats, s.Floats...)
+			out[i].Histograms = append(out[i].Histograms, s.Histograms...)
+		}
+	}
+	sort.Sort(out)
+	return out, nil
+}
+
+// minPartSteps is the fewest steps worth a part of a range query of their
+// own.
+const minPartSteps = 60
+
+// readsBounds says whether q uses @ start() or @ end(), whose value is the
+// range's.
+func readsBounds(q string) bool {
+	expr, err := model.ParseExpr(q)
+	if err != nil {
+		return true // the engine reports it
+	}
+	found := false
+	parser.Inspect(expr, func(n parser.Node, _ []parser.Node) error {
+		switch n := n.(type) {
+		case *parser.VectorSelector:
+			found = found || n.StartOrEnd != 0
+		case *parser.SubqueryExpr:
+			found = found || n.StartOrEnd != 0
+		}
+		return nil
+	})
+	return found
+}
+
+func (e *Evaluator) queryRange(ctx context.Context, q string, start, end time.Time, step time.Duration) (promql.Matrix, error) {
+	qry, err := e.engine.NewRangeQuery(ctx, queryable{e}, nil, q, start, end, step)
 	var out promql.Matrix
 	err = e.exec(ctx, qry, err, func(res *promql.Result) error {
 		m, err := res.Matrix()
@@ -442,7 +527,7 @@ func (e *Evaluator) QueryRange(ctx context.Context, q string, start, end time.Ti
 
 // Query evaluates q at t against everything stored so far.
 func (e *Evaluator) Query(ctx context.Context, q string, t time.Time) (promql.Vector, error) {
-	qry, err := e.engine.NewInstantQuery(ctx, e.db, nil, q, t)
+	qry, err := e.engine.NewInstantQuery(ctx, queryable{e}, nil, q, t)
 	var out promql.Vector
 	err = e.exec(ctx, qry, err, func(res *promql.Result) error {
 		switch v := res.Value.(type) {
@@ -478,7 +563,9 @@ func (e *Evaluator) exec(ctx context.Context, qry promql.Query, err error, use f
 
 func (e *Evaluator) count(q promql.Query) {
 	if st := q.Stats(); st != nil && st.Samples != nil {
+		e.mu.Lock()
 		e.Samples += st.Samples.TotalSamples
+		e.mu.Unlock()
 	}
 }
 
