@@ -44,7 +44,7 @@ const (
 // the history over remote read and over the query API. The README's
 // Performance section quotes the figures: over remote read, 55 to 75
 // CPU-seconds for the command and 15 to 20 for Prometheus, about 830 MiB at
-// peak, and 67 s of wall time on the least loaded run (152 s before the
+// peak, and 37 to 48 s of wall time on a nearly idle machine (152 s before the
 // raw store, memoized parts and split range queries); the wall time
 // depends mostly on what else the machine runs. Not part of the test
 // suite (it takes minutes): run it with
