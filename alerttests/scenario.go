@@ -151,13 +151,24 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 	if o.Alerting == model.BudgetAlerting && cond.budget {
 		quiet = int(math.Ceil(cond.long.Seconds()/model.PeriodTile.Std().Seconds())) + 1
 	}
-	var lastErr error
-	for ; quiet <= maxSteps; quiet *= 2 {
-		run, err := fire(o, cond, every, rate, quiet, time.Duration(r.For))
-		if err != nil {
-			lastErr = err
-			continue
-		}
+	// promtool loads at most promtoolSamples samples per range selector:
+	// when the period window could hold more, so may the scenario not.
+	longest := maxSteps
+	if steps(o.Period.Std(), every) >= promtoolSamples-1 {
+		longest = promtoolSamples - 2
+	}
+	limit := longest - steps(time.Duration(r.For), every) - 11 // fire's tiles, beyond the quiet stretch
+	try := func(q int) (run, error) { return fire(o, cond, every, rate, q, time.Duration(r.For)) }
+	run, err := quietest(quiet, limit, try)
+	if err != nil && longest < maxSteps {
+		// No scenario fits promtool's limit (a window needing more than
+		// its samples of history): the spec is valid, so keep the longer
+		// scenario, which the engine replays check and promtool 2.42
+		// refuses to load (README).
+		longest = maxSteps
+		run, err = quietest(quiet, maxSteps-steps(time.Duration(r.For), every)-11, try)
+	}
+	if err == nil {
 		sc := scenario{name: fmt.Sprintf("%s fires when every %s %s", r.Alert, o.Name, name), spacing: every, at: time.Duration(run.at) * every}
 		counter := cumulative(run.tiles)
 		for _, s := range base {
@@ -177,7 +188,42 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 		sc.alerts = []expAlert{a}
 		return sc, nil
 	}
-	return scenario{}, fmt.Errorf("alert %s %v never fired within %d evaluations of its scenario: %w", r.Alert, r.Labels, maxSteps, lastErr)
+	return scenario{}, fmt.Errorf("alert %s %v never fired within %d evaluations of its scenario: %w", r.Alert, r.Labels, longest, err)
+}
+
+// quietest returns the run of a quiet stretch that fires: the first of
+// quiet, doubled while it does not, up to limit. Where the next doubling
+// would pass limit, it tries limit itself and bisects down to the shortest
+// stretch that fires (more quiet only lowers a budget tier's allowance,
+// which averages it): a budget tier whose long window spends most of the
+// errors its period can hold needs a long quiet stretch, which doubling
+// alone overshoots.
+func quietest(quiet, limit int, try func(int) (run, error)) (run, error) {
+	lastErr := fmt.Errorf("no quiet stretch of %d evaluations or less fires", limit)
+	for ; quiet <= limit; quiet *= 2 {
+		r, err := try(quiet)
+		if err == nil {
+			return r, nil
+		}
+		lastErr = err
+		if quiet < limit && quiet*2 > limit {
+			r, err := try(limit)
+			if err != nil {
+				return run{}, lastErr
+			}
+			lo, hi := quiet, limit
+			for hi-lo > 1 {
+				mid := lo + (hi-lo)/2
+				if m, err := try(mid); err == nil {
+					r, hi = m, mid
+				} else {
+					lo = mid
+				}
+			}
+			return r, nil
+		}
+	}
+	return run{}, lastErr
 }
 
 // notHeld checks that no slower page tier of o fires in page tier r's
@@ -211,6 +257,11 @@ func (p *planner) notHeld(r rulefmt.Rule, o model.SLO, run run) error {
 
 // maxSteps bounds the evaluations a scenario may need.
 const maxSteps = 1 << 17
+
+// promtoolSamples is how many samples promtool's unit tests let one query
+// load (promql.NewLazyLoader's engine); a range selector holding more
+// fails the rule's evaluation.
+const promtoolSamples = 10000
 
 // part is one input series of an SLO scenario: a flat one stays 0, the
 // others count the scenario's events. A native part is a native histogram

@@ -8,8 +8,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tensorwasm/obsbundle/internal/debian"
+	"github.com/tensorwasm/obsbundle/internal/specgen"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
+	"github.com/tensorwasm/obsbundle/spec"
 )
 
 // minimalSpec is one service with one availability SLO and one tier, the
@@ -118,4 +120,22 @@ func recordedOnce(s model.Spec) error {
 		}
 	}
 	return nil
+}
+
+// TestOutageReplaysTheAnalysisGotWrong replays a full outage on the page
+// tiers of specs whose replay the property test's analysis once
+// mispredicted; each tier must fire at its analytic time, or never.
+func TestOutageReplaysTheAnalysisGotWrong(t *testing.T) {
+	s, err := spec.LoadFile("testdata/outage-replays.yaml")
+	require.NoError(t, err)
+	g := specgen.Generated{Spec: s, Witnesses: [][]specgen.Witness{
+		{{Metric: "grpc_server_handled_total", Good: map[string]string{"route": "/", "status": "200"}, Bad: map[string]string{"route": "/", "status": "500"}}},
+		{{Metric: "rpc_latency_seconds", Latency: true, Good: map[string]string{"route": "{{ $value }}", "method": "POST"}}},
+	}}
+	var stats replayStats
+	for _, f := range replayOutages(t, g, &stats) {
+		t.Errorf("%s", f.err)
+	}
+	require.Equal(t, 3, stats.tiers)
+	require.Equal(t, 1, stats.never, "medium is held by x9")
 }

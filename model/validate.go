@@ -452,6 +452,19 @@ func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 			Decimal(t.Factor), Decimal(t.Threshold(budget)), Decimal(t.Factor), Decimal(budget),
 			Decimal(1/budget), PercentAbove(1-1/t.Factor))
 	}
+	if budget := o.BudgetRatio(); o.Alerting == BudgetAlerting && Clean(t.BudgetSpent(o.Period)*budget) >= 1 {
+		// The tier fires when the long window's bad events per second
+		// exceed factor x budget ratio x the events per second of the
+		// history the period holds (at most the period). Its bad events are
+		// at most that history's events, so it needs the history longer
+		// than factor x budget ratio x long: never, past the period.
+		v.addf(p+".factor", "burn factor %s over the long window %s means spending %s of the %s error budget within %s, "+
+			"but with a budget ratio of %s a window spends at most %s of it (every event of the period bad, all of them in the window), so the alert could never fire; "+
+			"use a factor below %s or a long window shorter than %s",
+			Decimal(t.Factor), t.Long, Percent(t.BudgetSpent(o.Period)), o.Period, t.Long, Decimal(budget), Percent(1/budget),
+			Decimal(float64(o.Period)/(budget*float64(t.Long))),
+			Duration(time.Duration(float64(o.Period)/(t.Factor*budget)).Truncate(time.Second)))
+	}
 }
 
 func (v *validator) threshold(p string, s *Service, a *ThresholdAlert) {

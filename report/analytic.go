@@ -94,8 +94,8 @@ func hold(cells []Cell, e float64) {
 
 func analyze(o model.SLO, t model.Tier, e float64) Cell {
 	c := Cell{SLO: o, Tier: t, Ratio: e}
-	theta := t.Threshold(o.BudgetRatio())
-	if e < theta {
+	theta := Threshold(o, t)
+	if e < theta || (o.Alerting == model.BudgetAlerting && e == theta) {
 		return c
 	}
 	c.Caught = true
@@ -104,6 +104,20 @@ func analyze(o model.SLO, t model.Tier, e float64) Cell {
 	c.Reset = seconds(t.Short.Std().Seconds() * (1 - theta/e))
 	c.BudgetSpent = e * detect / (o.BudgetRatio() * o.Period.Std().Seconds())
 	return c
+}
+
+// Threshold is the constant error ratio tier t of o must reach to fire
+// (exceed, for a budget tier), on constant traffic. A ratio tier's is
+// factor x budget ratio. A budget tier compares bad events per second with
+// factor x the allowance, the budget ratio times the event rate, and also
+// wants each window's error ratio above the budget ratio (package rules):
+// on constant traffic that is max(factor, 1) x budget ratio, so a tier of a
+// factor below 1 fires at the budget ratio, not below it.
+func Threshold(o model.SLO, t model.Tier) float64 {
+	if o.Alerting == model.BudgetAlerting && t.Factor < 1 {
+		return o.BudgetRatio()
+	}
+	return t.Threshold(o.BudgetRatio())
 }
 
 // reach is when, in seconds, a window of width w first holds the threshold.

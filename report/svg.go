@@ -48,7 +48,7 @@ func SVG(svc *model.Service, cells []Cell) []byte {
 // curve draws the analytic time to alert from the tier's threshold up to a
 // full outage.
 func curve(b *bytes.Buffer, c Cell, color string) {
-	theta := c.Tier.Threshold(c.SLO.BudgetRatio())
+	theta := Threshold(c.SLO, c.Tier)
 	var pts string
 	for i := 0; i <= 60; i++ {
 		e := math.Pow(10, math.Log10(theta)+float64(i)/60*(0-math.Log10(theta)))

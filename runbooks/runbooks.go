@@ -106,7 +106,8 @@ func tierRunbook(in Input, o model.SLO, t model.Tier) []byte {
 	w.f("## What it means\n\n")
 	if o.Alerting == model.BudgetAlerting {
 		w.f("Fires when the bad events per second over the last %s, and over the last %s, exceed %sx the rate the %s budget allows "+
-			"(the budget ratio %s times the average event rate over the period).", t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(o.BudgetRatio()))
+			"(the budget ratio %s times the average event rate over the period), and more than %s of the events of each window are bad, "+
+			"so that the window spends budget at all.", t.Long, t.Short, model.Decimal(t.Factor), o.Period, model.Percent(o.BudgetRatio()), model.Percent(o.BudgetRatio()))
 	} else {
 		w.f("Fires when at least %s of `%s` events are bad over the last %s and over the last %s: %sx the %s the SLO allows.",
 			model.Percent(theta), o.Name, t.Long, t.Short, model.Decimal(t.Factor), model.Percent(o.BudgetRatio()))

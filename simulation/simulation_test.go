@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -31,6 +32,32 @@ func TestSimulationAgreesWithAnalysisForEveryCell(t *testing.T) {
 		require.Equal(t, c.Ratio >= c.Tier.Threshold(c.SLO.BudgetRatio()), c.Simulated.Caught, "%s at %g", c.Tier.Alert, c.Ratio)
 	}
 	t.Logf("%s", report.Markdown(svc, cells))
+}
+
+// A budget tier of a factor below 1 fires only once its windows' error
+// ratio exceeds the budget ratio (each window must spend budget), not at
+// factor x budget: under a 2% budget, 1% errors (0.5x) never alert, and a
+// full outage alerts after 2% of the long window, not 0.8%.
+func TestBudgetTierBelowOneBurnsAtTheBudgetRatio(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	o := &svc.SLOs[0]
+	o.Alerting, o.Objective = model.BudgetAlerting, 0.98
+	o.Tiers = []model.Tier{{Name: "slow", Alert: "availability-slow-burn", Severity: model.Ticket,
+		Long: model.Duration(32 * time.Minute), Short: model.Duration(2 * time.Minute), Factor: 0.4}}
+	svc.SLOs, svc.Alerts = svc.SLOs[:1], nil
+	require.NoError(t, s.Validate())
+	groups, err := rules.Build(svc, s.Version)
+	require.NoError(t, err)
+	cells := report.Analyze(svc)
+	require.NoError(t, simulation.Simulate(context.Background(), svc, groups, simulation.For(svc), cells))
+	for _, c := range cells {
+		require.True(t, c.Agrees(svc),
+			"%s at %g: analysis caught=%v detect=%s reset=%s, replay %+v", c.Tier.Alert, c.Ratio, c.Caught, c.Detect, c.Reset, *c.Simulated)
+	}
+	require.Equal(t, 0.02, report.Threshold(*o, o.Tiers[0]))
+	require.False(t, cells[3].Caught, "1%% errors are within a 2%% budget")
+	require.Equal(t, 38*time.Second, cells[0].Detect, "0.02 x 32m")
 }
 
 // The same for TensorWasm's /healthz latency SLO read from a native

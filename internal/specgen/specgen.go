@@ -386,7 +386,12 @@ func (g *gen) tier(svc *model.Service, o model.SLO, period model.Duration, alert
 		if g.chance(0.3) {
 			t.Factor = g.pick2(14.4, 6, 3, 1)
 		}
-		if t.Factor > 0 && (alerting == model.BudgetAlerting || t.Threshold(budget) < 1) {
+		// A tier must be able to fire: a ratio tier's threshold below 1, a
+		// budget tier's long window spending less than all the errors the
+		// period can hold (model validation).
+		ratioOK := alerting != model.BudgetAlerting && t.Threshold(budget) < 1
+		budgetOK := alerting == model.BudgetAlerting && model.Clean(t.BudgetSpent(period)*budget) < 1
+		if t.Factor > 0 && (ratioOK || budgetOK) {
 			return t
 		}
 	}
