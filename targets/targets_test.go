@@ -77,6 +77,45 @@ func TestMimirNamespaceParsesWithRulefmt(t *testing.T) {
 	require.NotEmpty(t, parsed.Groups)
 }
 
+// toolGroup is a rule group as cortextool and mimirtool hold it between
+// reading a namespace file and sending each group to the ruler:
+// Prometheus' rulefmt nodes, expressions kept as YAML nodes.
+type toolGroup struct {
+	Name     string `yaml:"name"`
+	Interval string `yaml:"interval,omitempty"`
+	Rules    []struct {
+		Record      yaml.Node         `yaml:"record,omitempty"`
+		Alert       yaml.Node         `yaml:"alert,omitempty"`
+		Expr        yaml.Node         `yaml:"expr"`
+		For         string            `yaml:"for,omitempty"`
+		Labels      map[string]string `yaml:"labels,omitempty"`
+		Annotations map[string]string `yaml:"annotations,omitempty"`
+	} `yaml:"rules"`
+}
+
+func TestMimirNamespaceGroupsSurviveTheRulerToolsReencoding(t *testing.T) {
+	b, err := bundle.Build(catalog.TensorWasm(), targets.Mimir)
+	require.NoError(t, err)
+	doc, ok := b.File(model.MimirFile("tensor-wasm"))
+	require.True(t, ok)
+	var ns struct {
+		Groups []toolGroup `yaml:"groups"`
+	}
+	require.NoError(t, yaml.Unmarshal(doc, &ns))
+	require.NotEmpty(t, ns.Groups)
+	for _, g := range ns.Groups {
+		// What the tools send: yaml.v3's defaults, four-space indent.
+		body, err := yaml.Marshal(&g)
+		require.NoError(t, err)
+		var back toolGroup
+		require.NoError(t, yaml.Unmarshal(body, &back), "group %s as the tools send it:\n%s", g.Name, body)
+		require.Len(t, back.Rules, len(g.Rules))
+		for i := range g.Rules {
+			require.Equal(t, g.Rules[i].Expr.Value, back.Rules[i].Expr.Value, "group %s rule %d", g.Name, i)
+		}
+	}
+}
+
 func TestDashboardConfigMapsCarryValidDashboardsForTheSidecar(t *testing.T) {
 	b := built(t)
 	n := 0

@@ -219,6 +219,7 @@ const stopGrace = 10 * time.Second
 type Process struct {
 	t       testing.TB
 	name    string
+	dir     string
 	bin     string
 	args    []string
 	logPath string
@@ -227,11 +228,13 @@ type Process struct {
 	done    chan struct{}
 }
 
-// Start runs a process until the test ends, then stops it by its process
-// group; its output goes to dir/name.log, shown if the test fails.
+// Start runs a process in dir until the test ends, then stops it by its
+// process group; its output goes to dir/name.log, shown if the test fails.
+// Running in dir keeps the relative paths a server defaults to (data/,
+// ./active-query-tracker) out of the repository.
 func Start(t testing.TB, dir, name, bin string, args ...string) *Process {
 	t.Helper()
-	p := &Process{t: t, name: name, bin: bin, args: args, logPath: filepath.Join(dir, name+".log")}
+	p := &Process{t: t, name: name, dir: dir, bin: bin, args: args, logPath: filepath.Join(dir, name+".log")}
 	logFile, err := os.Create(p.logPath)
 	require.NoError(t, err)
 	p.log = logFile
@@ -250,6 +253,7 @@ func Start(t testing.TB, dir, name, bin string, args ...string) *Process {
 func (p *Process) start() {
 	p.t.Helper()
 	cmd := exec.Command(p.bin, p.args...)
+	cmd.Dir = p.dir
 	cmd.Stdout, cmd.Stderr = p.log, p.log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	require.NoError(p.t, cmd.Start(), p.name)
