@@ -28,6 +28,7 @@ import (
 	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
+	"github.com/tensorwasm/obsbundle/internal/rulertool"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/promapi"
 	"github.com/tensorwasm/obsbundle/targets"
@@ -297,22 +298,6 @@ remote_write:
 	return tn
 }
 
-// toolGroup is a rule group as cortextool and mimirtool hold it between
-// reading a namespace file and sending it to the ruler: Prometheus'
-// rulefmt nodes, expressions kept as YAML nodes.
-type toolGroup struct {
-	Name     string `yaml:"name"`
-	Interval string `yaml:"interval,omitempty"`
-	Rules    []struct {
-		Record      yaml.Node         `yaml:"record,omitempty"`
-		Alert       yaml.Node         `yaml:"alert,omitempty"`
-		Expr        yaml.Node         `yaml:"expr"`
-		For         string            `yaml:"for,omitempty"`
-		Labels      map[string]string `yaml:"labels,omitempty"`
-		Annotations map[string]string `yaml:"annotations,omitempty"`
-	} `yaml:"rules"`
-}
-
 // tenantProxy returns the URL of a proxy to Cortex that sends every
 // request as the tenant. Debian's Prometheus 2.42 accepts remote_write's
 // headers setting but sends no such header (checked: it posts only its
@@ -348,11 +333,9 @@ func loadNamespace(t *testing.T, ctx context.Context, base, tenant string, conte
 	require.NoError(t, dec.Decode(&ns))
 	require.NotEmpty(t, ns.Namespace)
 	require.NotEmpty(t, ns.Groups)
-	var tool struct {
-		Groups []toolGroup `yaml:"groups"`
-	}
-	require.NoError(t, yaml.Unmarshal(content, &tool))
-	for _, g := range tool.Groups {
+	groups, err := rulertool.Groups(content)
+	require.NoError(t, err)
+	for _, g := range groups {
 		body, err := yaml.Marshal(&g)
 		require.NoError(t, err)
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+"/api/v1/rules/"+url.PathEscape(ns.Namespace), bytes.NewReader(body))

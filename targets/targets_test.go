@@ -16,6 +16,7 @@ import (
 	"github.com/tensorwasm/obsbundle/bundle"
 	"github.com/tensorwasm/obsbundle/catalog"
 	"github.com/tensorwasm/obsbundle/internal/dashcheck"
+	"github.com/tensorwasm/obsbundle/internal/rulertool"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/targets"
@@ -77,37 +78,19 @@ func TestMimirNamespaceParsesWithRulefmt(t *testing.T) {
 	require.NotEmpty(t, parsed.Groups)
 }
 
-// toolGroup is a rule group as cortextool and mimirtool hold it between
-// reading a namespace file and sending each group to the ruler:
-// Prometheus' rulefmt nodes, expressions kept as YAML nodes.
-type toolGroup struct {
-	Name     string `yaml:"name"`
-	Interval string `yaml:"interval,omitempty"`
-	Rules    []struct {
-		Record      yaml.Node         `yaml:"record,omitempty"`
-		Alert       yaml.Node         `yaml:"alert,omitempty"`
-		Expr        yaml.Node         `yaml:"expr"`
-		For         string            `yaml:"for,omitempty"`
-		Labels      map[string]string `yaml:"labels,omitempty"`
-		Annotations map[string]string `yaml:"annotations,omitempty"`
-	} `yaml:"rules"`
-}
-
 func TestMimirNamespaceGroupsSurviveTheRulerToolsReencoding(t *testing.T) {
 	b, err := bundle.Build(catalog.TensorWasm(), targets.Mimir)
 	require.NoError(t, err)
 	doc, ok := b.File(model.MimirFile("tensor-wasm"))
 	require.True(t, ok)
-	var ns struct {
-		Groups []toolGroup `yaml:"groups"`
-	}
-	require.NoError(t, yaml.Unmarshal(doc, &ns))
-	require.NotEmpty(t, ns.Groups)
-	for _, g := range ns.Groups {
+	groups, err := rulertool.Groups(doc)
+	require.NoError(t, err)
+	require.NotEmpty(t, groups)
+	for _, g := range groups {
 		// What the tools send: yaml.v3's defaults, four-space indent.
 		body, err := yaml.Marshal(&g)
 		require.NoError(t, err)
-		var back toolGroup
+		var back rulertool.Group
 		require.NoError(t, yaml.Unmarshal(body, &back), "group %s as the tools send it:\n%s", g.Name, body)
 		require.Len(t, back.Rules, len(g.Rules))
 		for i := range g.Rules {
