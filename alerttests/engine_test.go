@@ -90,11 +90,30 @@ func variants(t *testing.T) []variant {
 			}
 		}
 	})
+	add("tensor-wasm with one alert name for every tier, as Sloth names them", catalog.TensorWasm(), func(svc *model.Service) {
+		shareAlertName(svc)
+	})
+	add("tensor-wasm budget alerting every 30s, one alert name for every tier", catalog.TensorWasm(), func(svc *model.Service) {
+		svc.EvaluationInterval = model.Duration(30 * time.Second)
+		for i := range svc.SLOs {
+			svc.SLOs[i].Alerting = model.BudgetAlerting
+		}
+		shareAlertName(svc)
+	})
 	add("gateway every 10s with negative matchers", examples.Gateway(t), func(svc *model.Service) {
 		svc.EvaluationInterval = model.Duration(10 * time.Second)
 		svc.SLOs[0].SLI.Events.Total = `status!="500",method!~"OPTIONS|HEAD"`
 	})
 	return out
+}
+
+// shareAlertName gives every tier of svc one alert name.
+func shareAlertName(svc *model.Service) {
+	for i := range svc.SLOs {
+		for j := range svc.SLOs[i].Tiers {
+			svc.SLOs[i].Tiers[j].AlertName = "SLOBudgetBurn"
+		}
+	}
 }
 
 // TestArithmeticMatchesTheEngine replays every generated test group with

@@ -193,6 +193,27 @@ func prefix(xs []float64) []float64 {
 // simulate steps the alert through evaluations 0..n and returns its first
 // firing and the value it carries then.
 func simulate(c condition, tiles []float64, every time.Duration, forSteps, n int, rg regime) (int, float64, bool) {
+	holds := conditionAt(c, tiles, every, rg)
+	active := -1
+	for k := 0; k <= n && k < len(tiles); k++ {
+		ok, value := holds(k)
+		if !ok {
+			active = -1
+			continue
+		}
+		if active < 0 {
+			active = k
+		}
+		if k-active >= forSteps {
+			return k, value, true
+		}
+	}
+	return 0, 0, false
+}
+
+// conditionAt returns whether c holds at evaluation k of tiles, and the
+// value its expression yields then.
+func conditionAt(c condition, tiles []float64, every time.Duration, rg regime) func(k int) (bool, float64) {
 	steps := func(w time.Duration) int { return int(w / every) }
 	pt := prefix(tiles) // bad and total tiles are equal: every event is bad
 	sum := windowSums(tiles, pt, every, rg)
@@ -214,34 +235,21 @@ func simulate(c condition, tiles []float64, every time.Duration, forSteps, n int
 			allowed[j] = c.budgetRat * s / (float64(cnt) * model.PeriodTile.Std().Seconds())
 		}
 	}
-	active := -1
-	for k := 0; k <= n && k < len(tiles); k++ {
-		ok, value := false, 0.0
+	return func(k int) (bool, float64) {
 		switch {
 		case c.budget:
-			ok, value = budgetTier(c, tiles, pt, p4, allowed, k, every, rg)
-			ok = ok && enough(c, sum(k, c.long, false))
+			ok, value := budgetTier(c, tiles, pt, p4, allowed, k, every, rg)
+			return ok && enough(c, sum(k, c.long, false)), value
 		case c.tier:
 			long, okL := ratio(sum(k, c.long, c.coarse[c.long]))
 			short, okS := ratio(sum(k, c.short, c.coarse[c.short]))
-			ok, value = okL && okS && long >= c.threshold && short >= c.threshold && enough(c, sum(k, c.long, false)) &&
+			return okL && okS && long >= c.threshold && short >= c.threshold && enough(c, sum(k, c.long, false)) &&
 				covered(k, c.long, c.coarse[c.long]) >= c.short, long
 		default:
 			r, okR := ratio(sum(k, c.long, c.coarse[c.long]))
-			ok, value = okR && r > c.threshold, r
-		}
-		if !ok {
-			active = -1
-			continue
-		}
-		if active < 0 {
-			active = k
-		}
-		if k-active >= forSteps {
-			return k, value, true
+			return okR && r > c.threshold, r
 		}
 	}
-	return 0, 0, false
 }
 
 // windowSums returns the events a window of width w holds at evaluation

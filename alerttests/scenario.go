@@ -106,8 +106,8 @@ func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 	}
 	for _, o := range p.svc.SLOs {
 		for _, t := range o.Tiers {
-			if o.Name == slo && model.AlertName(t.Alert) == r.Alert {
-				return p.sloScenario(r, o, tierCondition(p.svc, o, t))
+			if o.Name == slo && t.RuleName() == r.Alert && t.Name == r.Labels[model.LabelTier] {
+				return p.sloScenario(r, o, tierCondition(p.svc, o, t), &t)
 			}
 		}
 	}
@@ -121,7 +121,7 @@ func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 			if !ok {
 				return scenario{}, fmt.Errorf("unknown SLO %q", a.ErrorRatio.SLO)
 			}
-			return p.sloScenario(r, o, thresholdCondition(p.svc, a))
+			return p.sloScenario(r, o, thresholdCondition(p.svc, a), nil)
 		case a.Quantile != nil:
 			return p.quantileScenario(r, a)
 		}
@@ -134,7 +134,10 @@ func (p *planner) scenario(r rulefmt.Rule) (scenario, error) {
 // quiet stretch is as long as the rule needs: budget tiers want history
 // (their allowance averages it, and they wait until it is as long as
 // their long window).
-func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scenario, error) {
+//
+// Where tier, the tier r alerts for, shares its alert name with other
+// tiers of o, the scenario expects theirs too (shared.go).
+func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition, tier *model.Tier) (scenario, error) {
 	every := p.svc.EvaluationInterval.Std()
 	rate := math.Max(1, math.Ceil(o.MinEvents))
 	base, name, err := p.badSeries(o)
@@ -158,7 +161,13 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 		longest = promtoolSamples - 2
 	}
 	limit := longest - steps(time.Duration(r.For), every) - 11 // fire's tiles, beyond the quiet stretch
-	try := func(q int) (run, error) { return fire(o, cond, every, rate, q, time.Duration(r.For)) }
+	try := func(q int) (run, error) {
+		run, err := fire(o, cond, every, rate, q, time.Duration(r.For))
+		if err == nil && tier != nil {
+			_, _, err = p.namesakes(o, *tier, run) // a stretch where both regimes agree on them
+		}
+		return run, err
+	}
 	run, err := quietest(quiet, limit, try)
 	if err != nil && longest < maxSteps {
 		// No scenario fits promtool's limit (a window needing more than
@@ -186,6 +195,15 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition) (scen
 			return scenario{}, err
 		}
 		sc.alerts = []expAlert{a}
+		if tier != nil {
+			at, before, err := p.namesakes(o, *tier, run)
+			if err != nil {
+				return scenario{}, err
+			}
+			sc.alerts, sc.before = append(sc.alerts, at...), before
+			byLabels(sc.alerts)
+			byLabels(sc.before)
+		}
 		return sc, nil
 	}
 	return scenario{}, fmt.Errorf("alert %s %v never fired within %d evaluations of its scenario: %w", r.Alert, r.Labels, longest, err)
@@ -236,7 +254,7 @@ func (p *planner) notHeld(r rulefmt.Rule, o model.SLO, run run) error {
 	}
 	var factor float64
 	for _, t := range o.Tiers {
-		if model.AlertName(t.Alert) == r.Alert {
+		if t.RuleName() == r.Alert && t.Name == r.Labels[model.LabelTier] {
 			factor = t.Factor
 		}
 	}
@@ -470,11 +488,6 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 			before = append(before, a)
 		}
 	}
-	byLabels := func(as []expAlert) {
-		sort.Slice(as, func(i, j int) bool {
-			return labels.Compare(labels.FromMap(as[i].Labels), labels.FromMap(as[j].Labels)) < 0
-		})
-	}
 	byLabels(alerts)
 	byLabels(before)
 	return scenario{
@@ -485,6 +498,13 @@ func (p *planner) absentScenario(r rulefmt.Rule, slo string) (scenario, error) {
 		alerts:  alerts,
 		before:  before,
 	}, nil
+}
+
+// byLabels sorts expected alerts by their labels, for a stable file.
+func byLabels(as []expAlert) {
+	sort.Slice(as, func(i, j int) bool {
+		return labels.Compare(labels.FromMap(as[i].Labels), labels.FromMap(as[j].Labels)) < 0
+	})
 }
 
 // labelsOf is the label set of the alert of a rule whose expression yields

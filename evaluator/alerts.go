@@ -51,7 +51,7 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 	}
 	gates := make([]map[int64]bool, len(rs))
 	for i, r := range rs {
-		gate, err := e.gate(ctx, r.Name(), queries[i], from, to, g.interval)
+		gate, err := e.gate(ctx, ownLabels(r), queries[i], from, to, g.interval)
 		if err != nil {
 			return err
 		}
@@ -83,17 +83,17 @@ func (e *Evaluator) cluster(ctx context.Context, g group, rs []*rules.AlertingRu
 		}
 	}
 	for _, r := range rs {
-		delete(e.last, r.Name())
+		delete(e.last, r)
 	}
 	return nil
 }
 
 // gate returns the steps at which the alert's query q may yield a sample,
 // or nil when any step may.
-func (e *Evaluator) gate(ctx context.Context, alert, q string, from, to time.Time, step time.Duration) (map[int64]bool, error) {
+func (e *Evaluator) gate(ctx context.Context, own labels.Labels, q string, from, to time.Time, step time.Duration) (map[int64]bool, error) {
 	gate := map[int64]bool{}
 	for _, with := range []string{none, "vector(1)"} {
-		q, ok := substituteAlerts(q, alert, with)
+		q, ok := substituteAlerts(q, own, with)
 		if !ok {
 			return nil, nil
 		}
@@ -113,10 +113,18 @@ func (e *Evaluator) gate(ctx context.Context, alert, q string, from, to time.Tim
 // none is an instant vector without samples.
 const none = "vector(0) < 0"
 
+// ownLabels are the labels r's alerts carry for certain: its name and its
+// rule labels (tiers that share a name differ in these).
+func ownLabels(r *rules.AlertingRule) labels.Labels {
+	b := labels.NewBuilder(r.Labels())
+	b.Set(labels.AlertName, r.Name())
+	return b.Labels()
+}
+
 // substituteAlerts replaces every ALERTS selector of expr that is an operand
-// of and, or or unless: by nothing if it may select alert's own alerts, by
-// the expression with otherwise.
-func substituteAlerts(expr, alert, with string) (string, bool) {
+// of and, or or unless: by nothing if it may select the alerts of the rule
+// whose labels are own, by the expression with otherwise.
+func substituteAlerts(expr string, own labels.Labels, with string) (string, bool) {
 	root, err := model.ParseExpr(expr)
 	if err != nil {
 		return "", false
@@ -136,7 +144,7 @@ func substituteAlerts(expr, alert, with string) (string, bool) {
 			for _, side := range []*parser.Expr{&b.LHS, &b.RHS} {
 				if vs := alertsOperand(*side); vs != nil {
 					*side = &parser.ParenExpr{Expr: sub}
-					if selects(vs, alert) {
+					if selects(vs, own) {
 						*side = &parser.ParenExpr{Expr: empty}
 					}
 				}
@@ -168,10 +176,11 @@ func alertsOperand(n parser.Node) *parser.VectorSelector {
 	return nil
 }
 
-// selects says whether ALERTS selector vs may select alerts named alert.
-func selects(vs *parser.VectorSelector, alert string) bool {
+// selects says whether ALERTS selector vs may select alerts labelled own
+// (labels own does not fix, such as alertstate, may match).
+func selects(vs *parser.VectorSelector, own labels.Labels) bool {
 	for _, m := range vs.LabelMatchers {
-		if m.Name == "alertname" && !m.Matches(alert) {
+		if own.Has(m.Name) && !m.Matches(own.Get(m.Name)) {
 			return false
 		}
 	}

@@ -71,7 +71,7 @@ type Evaluator struct {
 	// Samples counts the samples the engine read, over all queries.
 	Samples int64
 
-	last map[string]map[string]tracked
+	last map[*rules.AlertingRule]map[string]tracked
 	// raw, when set, holds the raw series rules read; written names the
 	// series the rules write, which are always read from db.
 	raw     *Raw
@@ -395,7 +395,7 @@ func (e *Evaluator) alert(ctx context.Context, r *rules.AlertingRule, at map[int
 		}
 		e.track(r, t)
 	}
-	delete(e.last, r.Name())
+	delete(e.last, r)
 	return nil
 }
 
@@ -578,12 +578,12 @@ type tracked struct {
 // track turns the rule's active alerts into state-change events.
 func (e *Evaluator) track(r *rules.AlertingRule, t time.Time) {
 	if e.last == nil {
-		e.last = map[string]map[string]tracked{}
+		e.last = map[*rules.AlertingRule]map[string]tracked{}
 	}
-	last := e.last[r.Name()]
+	last := e.last[r]
 	if last == nil {
 		last = map[string]tracked{}
-		e.last[r.Name()] = last
+		e.last[r] = last
 	}
 	seen := map[string]bool{}
 	for _, a := range r.ActiveAlerts() {

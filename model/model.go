@@ -173,14 +173,20 @@ type Tier struct {
 	// Name is the tier's stable label value (fast, slow, ...); Alertmanager
 	// inhibits slower tiers of an SLO while a faster one fires.
 	Name string `yaml:"name"`
-	// Alert is the alert's identifier and runbook name (kebab-case); the
-	// Prometheus alert name is its CamelCase form.
-	Alert    string   `yaml:"alert"`
-	Severity Severity `yaml:"severity"`
-	Long     Duration `yaml:"long"`
-	Short    Duration `yaml:"short"`
-	Factor   float64  `yaml:"factor"`
-	For      Duration `yaml:"for"`
+	// Alert is the alert's identifier and runbook name (kebab-case),
+	// unique in the service; the Prometheus alert name is its CamelCase
+	// form unless AlertName is set.
+	Alert string `yaml:"alert"`
+	// AlertName, when set, is the Prometheus alert name instead, which
+	// tiers may share: Sloth fires one name for all of an SLO's burn
+	// alerts, and the Alertmanager routes written for it match that name.
+	// The slo and tier labels tell such alerts apart.
+	AlertName string   `yaml:"alertName"`
+	Severity  Severity `yaml:"severity"`
+	Long      Duration `yaml:"long"`
+	Short     Duration `yaml:"short"`
+	Factor    float64  `yaml:"factor"`
+	For       Duration `yaml:"for"`
 	// Labels and Annotations are added to the tier's alert, for the routing
 	// keys and texts an existing Alertmanager setup expects (Sloth's
 	// page_alert and ticket_alert labels, say). Annotations may replace the

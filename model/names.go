@@ -285,6 +285,15 @@ const (
 // acronyms stay upper case in alert names (SLOUnmeasured, not SloMetricAbsent).
 var acronyms = map[string]bool{"slo": true, "sli": true, "http": true, "api": true}
 
+// RuleName is the Prometheus alert name of tier t: its AlertName, or the
+// CamelCase form of its identifier.
+func (t Tier) RuleName() string {
+	if t.AlertName != "" {
+		return t.AlertName
+	}
+	return AlertName(t.Alert)
+}
+
 // AlertName turns an alert identifier into Prometheus' CamelCase alert name:
 // "availability-fast-burn" -> "AvailabilityFastBurn".
 func AlertName(id string) string {

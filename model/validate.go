@@ -189,6 +189,30 @@ func (v *validator) service(p string, s *Service) {
 		claim(ap+".alert", a.Alert)
 		v.threshold(ap, s, a)
 	}
+	v.alertNames(p, s)
+}
+
+// alertNames checks the Prometheus names of the service's alerts. Tiers
+// may share one (their slo and tier labels tell them apart), but no tier
+// may take the name of an alert that is not a tier: SLOUnmeasured and the
+// threshold alerts have no tier label, and the rules, tests and routes
+// that pick them by name would pick the tier too.
+func (v *validator) alertNames(p string, s *Service) {
+	others := map[string]string{AlertName(UnmeasuredAlert): "every SLO's unmeasured alert"}
+	for i, a := range s.Alerts {
+		others[AlertName(a.Alert)] = fmt.Sprintf("%s.alerts[%d]", p, i)
+	}
+	for i, o := range s.SLOs {
+		for j, t := range o.Tiers {
+			tp := at(fmt.Sprintf("%s.slos[%d].tiers", p, i), j, "alertName")
+			if t.AlertName != "" && !prommodel.LegacyValidation.IsValidMetricName(t.AlertName) {
+				v.addf(tp, "expected a Prometheus alert name (letters, digits, _ and :, not starting with a digit), got %q", t.AlertName)
+			}
+			if prev, ok := others[t.RuleName()]; ok {
+				v.addf(tp, "expected an alert name of tiers only, but %s is also the name of %s", t.RuleName(), prev)
+			}
+		}
+	}
 }
 
 func (v *validator) url(path, raw string) {

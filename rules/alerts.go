@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"maps"
 	"sort"
 	"time"
 
@@ -26,19 +27,25 @@ func (b *builder) tierAlerts(o model.SLO) []rulefmt.Rule {
 		cond, value, description := b.tierCondition(o, t)
 		expr := cond
 		if t.Severity == model.Page && !b.standalone {
-			expr = in.pageExpr(model.AlertName(t.Alert), cond, value)
+			expr = in.pageExpr(tierPage(t), cond, value)
 		}
 		labels := b.sloLabels(o)
 		labels[model.LabelSeverity] = string(t.Severity)
 		labels[model.LabelTier] = t.Name
+		// The tier's own labels and annotations, for the routing keys
+		// and texts of an imported spec; validation keeps them off the
+		// identity labels and the links.
+		maps.Copy(labels, t.Labels)
+		annotations := b.annotations(t.Alert,
+			fmt.Sprintf("%s is burning its %s error budget at %sx the sustainable rate or faster.", o.Name, o.Period, model.Decimal(t.Factor)),
+			description)
+		maps.Copy(annotations, t.Annotations)
 		rs = append(rs, rulefmt.Rule{
-			Alert:  model.AlertName(t.Alert),
-			Expr:   b.expr("%s", expr),
-			For:    prommodel.Duration(t.For),
-			Labels: labels,
-			Annotations: b.annotations(t.Alert,
-				fmt.Sprintf("%s is burning its %s error budget at %sx the sustainable rate or faster.", o.Name, o.Period, model.Decimal(t.Factor)),
-				description),
+			Alert:       t.RuleName(),
+			Expr:        b.expr("%s", expr),
+			For:         prommodel.Duration(t.For),
+			Labels:      labels,
+			Annotations: annotations,
 		})
 	}
 	return rs
@@ -146,7 +153,7 @@ func (b *builder) unmeasuredAlert(o model.SLO) rulefmt.Rule {
 	if len(in.tiers) > 0 {
 		sev = model.Page
 		if !b.standalone {
-			expr = in.pageExpr(model.AlertName(model.UnmeasuredAlert), expr, heldValue)
+			expr = in.pageExpr(unmeasuredPage, expr, heldValue)
 		}
 	}
 	labels := b.sloLabels(o)

@@ -2,6 +2,8 @@ package rules
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 
@@ -42,6 +44,9 @@ type incident struct {
 	tiers    []model.Tier // page tiers, fastest first
 	conds    []string     // their conditions
 	identity string       // the service and slo matchers of ALERTS
+	// shared is true when tiers of the SLO share an alert name, which
+	// then no longer picks one alert.
+	shared bool
 	// unmeasured is true (one sample) when every target of the service is
 	// down or the SLI's series are gone; measuredSelector is those series.
 	unmeasured, measuredSelector string
@@ -56,6 +61,11 @@ func (b *builder) incident(o model.SLO) incident {
 		}
 	}
 	sort.SliceStable(in.tiers, func(i, j int) bool { return in.tiers[i].Factor > in.tiers[j].Factor })
+	names := map[string]bool{}
+	for _, t := range o.Tiers {
+		in.shared = in.shared || names[t.RuleName()]
+		names[t.RuleName()] = true
+	}
 	for _, t := range in.tiers {
 		// With the warm-up guard: without it, a fresh Prometheus would
 		// hold a short outage's page for the slow tier's whole short
@@ -87,79 +97,88 @@ func (b *builder) measuredSelector(o model.SLO) string {
 	return sel
 }
 
-// pageExpr is the expression of the page alert called alert, whose own
-// condition is cond and whose shown value is value: cond unless an
-// excluding page alert fires, or held while the incident lasts.
-func (in incident) pageExpr(alert, cond, value string) string {
+// pageAlert is one page alert of an incident: a page tier, or the SLO's
+// UnmeasuredAlert, which has no tier label.
+type pageAlert struct{ name, tier string }
+
+// unmeasuredPage is the incident's UnmeasuredAlert.
+var unmeasuredPage = pageAlert{name: model.AlertName(model.UnmeasuredAlert)}
+
+// tierPage is page tier t as an alert of the incident.
+func tierPage(t model.Tier) pageAlert { return pageAlert{name: t.RuleName(), tier: t.Name} }
+
+// pageExpr is the expression of page alert a, whose own condition is cond
+// and whose shown value is value: cond unless an excluding page alert
+// fires, or held while the incident lasts.
+func (in incident) pageExpr(a pageAlert, cond, value string) string {
 	if value != heldValue {
 		// The long window may be empty by now (a dead service).
 		value = fmt.Sprintf(`(%s or on () %s)`, value, heldValue)
 	}
 	open := in.open()
-	if slower := in.slower(alert); len(slower) > 0 {
+	if slower := in.slower(a); len(slower) > 0 {
 		open += " or on () " + in.firing(slower)
 	}
-	excluded := in.firing(in.excluding(alert))
-	if short, ok := in.cooling(alert); ok {
+	excluded := in.firing(in.excluding(a))
+	if short, ok := in.cooling(a); ok {
 		all := in.firing(in.alerts())
 		excluded = fmt.Sprintf(`(%s or on () (max_over_time(%s[%s]) unless on () %s))`, excluded, all, short, all)
 	}
 	return fmt.Sprintf(`(%s unless on () %s) or on () (%s and on () %s and on () (%s))`,
-		cond, excluded, value, in.firing([]string{alert}), open)
+		cond, excluded, value, in.firing([]pageAlert{a}), open)
 }
 
-// cooling returns the short window of page tier alert when it cools
-// (model.SLO.Cools): for that long after the incident ends, alert does not
+// cooling returns the short window of page alert a when it cools
+// (model.SLO.Cools): for that long after the incident ends, a does not
 // start, as its short window still holds the errors that were paged. Only
 // a slower tier's guard lifting (a fresh Prometheus) or new errors could
 // start it then, since the incident is held while any page tier's
 // condition holds; new errors at the faster tiers' rates still page.
-func (in incident) cooling(alert string) (model.Duration, bool) {
+func (in incident) cooling(a pageAlert) (model.Duration, bool) {
 	for _, t := range in.tiers {
-		if model.AlertName(t.Alert) == alert {
+		if tierPage(t) == a {
 			return t.Short, in.o.Cools(t)
 		}
 	}
 	return 0, false
 }
 
-// alerts names every page alert of the incident.
-func (in incident) alerts() []string {
-	names := []string{model.AlertName(model.UnmeasuredAlert)}
+// alerts lists every page alert of the incident.
+func (in incident) alerts() []pageAlert {
+	as := []pageAlert{unmeasuredPage}
 	for _, t := range in.tiers {
-		names = append(names, model.AlertName(t.Alert))
+		as = append(as, tierPage(t))
 	}
-	return names
+	return as
 }
 
 // heldValue is what a held alert shows when it has no measure of its own.
 const heldValue = "vector(1)"
 
-// excluding names the page alerts whose firing keeps alert from starting.
-func (in incident) excluding(alert string) []string {
-	unmeasured := model.AlertName(model.UnmeasuredAlert)
-	if alert == unmeasured {
+// excluding lists the page alerts whose firing keeps a from starting.
+func (in incident) excluding(a pageAlert) []pageAlert {
+	if a == unmeasuredPage {
 		return in.alerts()[1:]
 	}
-	return append([]string{unmeasured}, in.slower(alert)...)
+	return append([]pageAlert{unmeasuredPage}, in.slower(a)...)
 }
 
-// slower names the page tiers of lower factor than page tier alert (none
+// slower lists the page tiers of lower factor than page alert a (none
 // for UnmeasuredAlert).
-func (in incident) slower(alert string) []string {
+func (in incident) slower(a pageAlert) []pageAlert {
 	factor := -1.0
 	for _, t := range in.tiers {
-		if model.AlertName(t.Alert) == alert {
+		if tierPage(t) == a {
 			factor = t.Factor
 		}
 	}
-	var names []string
+	var as []pageAlert
 	for _, t := range in.tiers {
 		if t.Factor < factor {
-			names = append(names, model.AlertName(t.Alert))
+			as = append(as, tierPage(t))
 		}
 	}
-	return names
+	return as
 }
 
 // open is true while the incident lasts: a page tier's condition holds or
@@ -168,12 +187,28 @@ func (in incident) open() string {
 	return strings.Join(append(append([]string{}, in.conds...), in.unmeasured), " or on () ")
 }
 
-// firing selects the firing alerts of these names of this SLO.
-func (in incident) firing(alerts []string) string {
-	sort.Strings(alerts)
-	name := fmt.Sprintf(`alertname=%q`, alerts[0])
-	if len(alerts) > 1 {
-		name = fmt.Sprintf(`alertname=~%q`, strings.Join(alerts, "|"))
+// firing selects the firing alerts as of this SLO. Alert names pick them
+// unless the SLO's tiers share names (model.Tier.AlertName), when their
+// tier labels pick among the alerts of those names too; UnmeasuredAlert,
+// which has none, then matches the empty tier.
+func (in incident) firing(as []pageAlert) string {
+	names, tiers := map[string]bool{}, map[string]bool{}
+	for _, a := range as {
+		names[a.name], tiers[a.tier] = true, true
 	}
-	return fmt.Sprintf(`ALERTS{%s,alertstate="firing",%s}`, name, in.identity)
+	sel := []string{oneOf("alertname", names), `alertstate="firing"`, in.identity}
+	if in.shared {
+		sel = append(sel, oneOf(model.LabelTier, tiers))
+	}
+	return "ALERTS{" + strings.Join(sel, ",") + "}"
+}
+
+// oneOf matches label against any of values: equal to the one, or a
+// regular expression of them all, in order.
+func oneOf(label string, values map[string]bool) string {
+	vs := slices.Sorted(maps.Keys(values))
+	if len(vs) == 1 {
+		return fmt.Sprintf(`%s=%q`, label, vs[0])
+	}
+	return fmt.Sprintf(`%s=~%q`, label, strings.Join(vs, "|"))
 }

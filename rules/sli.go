@@ -27,7 +27,7 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 	if o.Alerting == model.BudgetAlerting {
 		rs = append(rs, b.badCounts(o)...)
 	}
-	rs = append(rs, withTierExtras(o, b.tierAlerts(o))...)
+	rs = append(rs, b.tierAlerts(o)...)
 	rs = append(rs, b.ratioThresholdAlerts(o)...)
 	return append(rs, b.unmeasuredAlert(o))
 }
