@@ -249,14 +249,14 @@ func quietest(quiet, limit int, try func(int) (run, error)) (run, error) {
 // starting (package rules). Validation's page ladder rules it out; this
 // says so if a spec slips through.
 func (p *planner) notHeld(r rulefmt.Rule, o model.SLO, run run) error {
-	if r.Labels[model.LabelSeverity] != string(model.Page) {
-		return nil
-	}
-	var factor float64
+	factor := -1.0
 	for _, t := range o.Tiers {
-		if t.RuleName() == r.Alert && t.Name == r.Labels[model.LabelTier] {
+		if t.RuleName() == r.Alert && t.Name == r.Labels[model.LabelTier] && t.Severity == model.Page {
 			factor = t.Factor
 		}
+	}
+	if factor < 0 {
+		return nil
 	}
 	every := p.svc.EvaluationInterval.Std()
 	for _, t := range o.Tiers {

@@ -141,7 +141,7 @@ func alertAnnotation(svc *model.Service, name string, sev model.Severity, colour
 		Datasource(datasource()).
 		Enable(on).
 		IconColor(colour).
-		Expr(`ALERTS{alertstate="firing",` + model.LabelService + `="` + svc.Name + `",` + model.LabelSeverity + `="` + string(sev) + `"}`).
+		Expr(`ALERTS{alertstate="firing",` + model.LabelService + `="` + svc.Name + `",` + (&model.Spec{Services: []model.Service{*svc}}).SeverityMatcher(sev).String() + `}`).
 		Step("60s").
 		TitleFormat("{{alertname}}").
 		TextFormat("{{" + model.LabelSeverity + "}} {{" + model.LabelSLO + "}}").

@@ -187,7 +187,7 @@ func sloLinks(svc *model.Service, o model.SLO) []cog.Builder[dashboard.Dashboard
 	for _, id := range ids {
 		links = append(links,
 			link("Runbook: "+id, svc.RunbookURL(id)),
-			link("Alert: "+model.AlertName(id), svc.AlertListURL(id)))
+			link("Alert: "+svc.AlertNameOf(id), svc.AlertListURL(id)))
 	}
 	return links
 }

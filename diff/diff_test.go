@@ -41,7 +41,7 @@ func TestThresholdChangeIsReportedAndNotBreaking(t *testing.T) {
 	next.Services[0].SLOs[0].Tiers[0].Factor = 10
 	r, err := diff.Compare(write(t, old), write(t, next))
 	require.NoError(t, err)
-	key := "AvailabilityFastBurn{service=tensor-wasm,slo=availability_http}"
+	key := "AvailabilityFastBurn{service=tensor-wasm,slo=availability_http,tier=fast}"
 	require.Contains(t, r.Changes, diff.Change{Kind: "alert", What: key + " burn factor changed", Before: "14.4", After: "10"})
 	c := find(t, r, key+" expression changed")
 	require.Contains(t, c.Before, ">= 0.072")
@@ -97,7 +97,7 @@ func TestAlertsOfServicesSharingNamesAreComparedPerService(t *testing.T) {
 	next.Version = "2.0.0"
 	r, err := diff.Compare(write(t, old), write(t, next))
 	require.NoError(t, err)
-	require.Contains(t, changes(r), "removed AvailabilityFastBurn{service=tensor-wasm-eu,slo=availability_http}")
+	require.Contains(t, changes(r), "removed AvailabilityFastBurn{service=tensor-wasm-eu,slo=availability_http,tier=fast}")
 	require.Contains(t, changes(r), "removed SLOUnmeasured{service=tensor-wasm-eu,slo=availability_http}")
 	require.NotContains(t, changes(r), "service=tensor-wasm,")
 }
@@ -156,7 +156,7 @@ func TestChangingOnlyATierWindowShowsTheWindows(t *testing.T) {
 	next.Services[0].SLOs[0].Tiers[2].Short = model.Duration(30 * time.Minute) // 30m is recorded for the slow tier already
 	r, err := diff.Compare(write(t, old), write(t, next))
 	require.NoError(t, err)
-	key := "AvailabilityVerySlowBurn{service=tensor-wasm,slo=availability_http}"
+	key := "AvailabilityVerySlowBurn{service=tensor-wasm,slo=availability_http,tier=very-slow}"
 	require.Contains(t, r.Changes, diff.Change{Kind: "alert", What: key + " windows changed", Before: "3d/6h", After: "3d/30m"})
 	for _, c := range r.Changes {
 		require.True(t, strings.HasPrefix(c.What, key), "only that alert changes: %+v", c)
@@ -204,6 +204,6 @@ func TestRemovingAnAlertARouteMatchesByNameIsBreaking(t *testing.T) {
 	edit(t, oldDir, model.AlertmanagerFile, "routes:\n", "routes:\n    - matchers:\n        - alertname=~\"AvailabilityVery.*\"\n      receiver: ticket\n")
 	r, err := diff.Compare(oldDir, nextDir)
 	require.NoError(t, err)
-	c := find(t, r, "removed AvailabilityVerySlowBurn{service=tensor-wasm,slo=availability_http} (an Alertmanager route matches it by name)")
+	c := find(t, r, "removed AvailabilityVerySlowBurn{service=tensor-wasm,slo=availability_http,tier=very-slow} (an Alertmanager route matches it by name)")
 	require.True(t, c.Breaking)
 }

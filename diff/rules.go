@@ -78,11 +78,12 @@ func put(m map[string]rule, key string, x rule) {
 	}
 }
 
-// identity names a rule the way it is told apart across bundles: its name
-// and the service and SLO it belongs to.
+// identity names a rule the way it is told apart across bundles: its name,
+// the service and SLO it belongs to, and its tier (tiers may share a
+// name).
 func identity(name string, ls map[string]string) string {
 	var parts []string
-	for _, l := range []string{model.LabelService, model.LabelSLO} {
+	for _, l := range []string{model.LabelService, model.LabelSLO, model.LabelTier} {
 		if v, ok := ls[l]; ok {
 			parts = append(parts, l+"="+v)
 		}

@@ -4,9 +4,14 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"maps"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/prometheus/prometheus/model/labels"
 )
 
 // This file is the single source of every generated name: recording rules,
@@ -224,13 +229,23 @@ func MimirFile(service string) string { return mimirDir + service + ".yaml" }
 // a Grafana organisation's whole tree, so a bundle has one such file.
 const GrafanaAlertingFile = grafanaAlerting + Generator + ".yaml"
 
-// GrafanaRuleUID is the stable UID of the Grafana alert rule of a
-// service's alert, in one SLO (or none, for a service-wide alert). Alert
-// names repeat across SLOs (each has its SLOUnmeasured) and across
-// services, and Grafana UIDs hold at most 40 characters, so the UID is a
-// digest of all three.
-func GrafanaRuleUID(service, slo, alert string) string {
-	sum := sha256.Sum256([]byte(service + "\x00" + slo + "\x00" + alert))
+// GrafanaRuleUID is the stable UID of the Grafana alert rule of alert
+// of service s, labelled with its slo and tier (either may be empty).
+// Alert names repeat across SLOs (each has its SLOUnmeasured), across
+// services, and across tiers named alike (Tier.AlertName), and Grafana
+// UIDs hold at most 40 characters, so the UID is a digest of them; the
+// tier only counts for a tier named so, which keeps every other UID as it
+// was before tiers could share names.
+func (s *Service) GrafanaRuleUID(slo, tier, alert string) string {
+	key := s.Name + "\x00" + slo + "\x00" + alert
+	if o, ok := s.SLO(slo); ok {
+		for _, t := range o.Tiers {
+			if t.Name == tier && t.AlertName != "" {
+				key += "\x00" + tier
+			}
+		}
+	}
+	sum := sha256.Sum256([]byte(key))
 	return "slo-" + hex.EncodeToString(sum[:])[:32]
 }
 
@@ -292,6 +307,49 @@ func (t Tier) RuleName() string {
 		return t.AlertName
 	}
 	return AlertName(t.Alert)
+}
+
+// SeverityLabel is the value of the severity label on tier t's alert: its
+// own severity label when it sets one (Sloth's page alerts often carry
+// severity: critical, which existing routes match), else its Severity.
+func (t Tier) SeverityLabel() string {
+	if v := t.Labels[LabelSeverity]; v != "" {
+		return v
+	}
+	return string(t.Severity)
+}
+
+// SeverityValues lists, sorted, the values the severity label takes on
+// the alerts of sev across the spec: sev itself (every generated alert
+// but a tier with a severity label of its own carries it) and the tiers'
+// own values. Validation keeps the lists of page and ticket apart, so
+// routing and dashboards tell pages from tickets by them.
+func (s *Spec) SeverityValues(sev Severity) []string {
+	values := map[string]bool{string(sev): true}
+	for _, svc := range s.Services {
+		for _, o := range svc.SLOs {
+			for _, t := range o.Tiers {
+				if t.Severity == sev {
+					values[t.SeverityLabel()] = true
+				}
+			}
+		}
+	}
+	return slices.Sorted(maps.Keys(values))
+}
+
+// SeverityMatcher matches the severity label of the alerts of sev: equal
+// to its one value, or a regular expression of all its SeverityValues.
+func (s *Spec) SeverityMatcher(sev Severity) *labels.Matcher {
+	values := s.SeverityValues(sev)
+	if len(values) == 1 {
+		return labels.MustNewMatcher(labels.MatchEqual, LabelSeverity, values[0])
+	}
+	quoted := make([]string, len(values))
+	for i, v := range values {
+		quoted[i] = regexp.QuoteMeta(v)
+	}
+	return labels.MustNewMatcher(labels.MatchRegexp, LabelSeverity, strings.Join(quoted, "|"))
 }
 
 // AlertName turns an alert identifier into Prometheus' CamelCase alert name:
@@ -417,7 +475,28 @@ func DemoWebhookURL(base, receiver string) string {
 // AlertListURL opens Grafana's alert list filtered to one alert, where its
 // rule, state and labels are explained.
 func (s *Service) AlertListURL(id string) string {
-	return strings.TrimSuffix(s.GrafanaURL, "/") + "/alerting/list?search=" + AlertName(id)
+	return strings.TrimSuffix(s.GrafanaURL, "/") + "/alerting/list?search=" + s.AlertNameOf(id)
+}
+
+// AlertNameOf is the Prometheus alert name of the service's alert id: its
+// tier's RuleName, or for any other alert the CamelCase form of the id.
+func (s *Service) AlertNameOf(id string) string {
+	if t, ok := s.TierOf(id); ok {
+		return t.RuleName()
+	}
+	return AlertName(id)
+}
+
+// TierOf returns the tier whose alert id is id, if any.
+func (s *Service) TierOf(id string) (Tier, bool) {
+	for _, o := range s.SLOs {
+		for _, t := range o.Tiers {
+			if t.Alert == id {
+				return t, true
+			}
+		}
+	}
+	return Tier{}, false
 }
 
 // DashboardURL is the address of the service's dashboard.

@@ -125,7 +125,28 @@ func (s *Spec) Validate() error {
 		names[svc.Name] = true
 		v.service(p, svc)
 	}
+	v.severityLabels(s)
 	return errors.Join(v.errs...)
+}
+
+// severityLabels checks that no value of the severity label marks both
+// page and ticket alerts: the routing and the dashboards tell them apart
+// by it (Spec.SeverityValues).
+func (v *validator) severityLabels(s *Spec) {
+	page := map[string]bool{}
+	for _, value := range s.SeverityValues(Page) {
+		page[value] = true
+	}
+	for i, svc := range s.Services {
+		for j, o := range svc.SLOs {
+			for k, t := range o.Tiers {
+				if t.Severity == Ticket && page[t.SeverityLabel()] {
+					v.addf(at(fmt.Sprintf("services[%d].slos[%d].tiers", i, j), k, "labels."+LabelSeverity),
+						"expected a severity value of ticket alerts only, but page alerts carry %q too; routing tells pages from tickets by it", t.SeverityLabel())
+				}
+			}
+		}
+	}
 }
 
 func (v *validator) service(p string, s *Service) {
@@ -453,7 +474,13 @@ func (v *validator) annotations(p string, as map[string]string) {
 
 func (v *validator) tier(p string, s *Service, o *SLO, t *Tier) {
 	v.severity(p+".severity", t.Severity)
-	v.labels(p+".labels", t.Labels)
+	// A tier may set its own severity value (SeverityLabel), that routes
+	// written for another tool match; the other generated labels stay.
+	own := maps.Clone(t.Labels)
+	if own[LabelSeverity] != "" {
+		delete(own, LabelSeverity)
+	}
+	v.labels(p+".labels", own)
 	v.annotations(p+".annotations", t.Annotations)
 	v.window(p+".long", s, t.Long)
 	v.window(p+".short", s, t.Short)

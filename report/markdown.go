@@ -36,7 +36,7 @@ func Markdown(svc *model.Service, cells []Cell) []byte {
 		}
 		if c.Tier.Name != tier || c.Ratio == Ratios[0] {
 			tier = c.Tier.Name
-			fmt.Fprintf(&b, "\n### %s (%s, tier %s: %sx over %s and %s, threshold %s)\n\n", model.AlertName(c.Tier.Alert), c.Tier.Severity,
+			fmt.Fprintf(&b, "\n### %s (%s, tier %s: %sx over %s and %s, threshold %s)\n\n", c.Tier.RuleName(), c.Tier.Severity,
 				c.Tier.Name, model.Decimal(c.Tier.Factor), c.Tier.Long, c.Tier.Short, model.Percent(Threshold(c.SLO, c.Tier)))
 			if simulated {
 				b.WriteString("| error ratio | burn | time to alert | simulated | reset after errors stop | simulated | budget spent before alert |\n|---|---|---|---|---|---|---|\n")

@@ -38,7 +38,7 @@ func SVG(svc *model.Service, cells []Cell) []byte {
 		}
 		ly := top + 16 + float64(series)*18
 		fmt.Fprintf(&b, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="%s" stroke-width="2"/>`+"\n", chartW-right+12, ly-4, chartW-right+30, ly-4, color)
-		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s</text>`+"\n", chartW-right+36, ly, model.AlertName(c.Tier.Alert))
+		fmt.Fprintf(&b, `<text x="%.0f" y="%.0f">%s</text>`+"\n", chartW-right+36, ly, c.Tier.RuleName())
 		series++
 	}
 	b.WriteString("</svg>\n")

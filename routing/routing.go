@@ -11,6 +11,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/prometheus/prometheus/model/labels"
+
 	"github.com/tensorwasm/obsbundle/internal/generated"
 	"github.com/tensorwasm/obsbundle/model"
 )
@@ -44,22 +46,47 @@ var ProductionTimers = Timers{Wait: "30s", Interval: "5m"}
 // Grafana's notification policies share. Empty fields inherit the parent's.
 type Route struct {
 	Receiver string
-	// Matchers are equality matchers, all of which an alert must meet.
+	// Matchers are the matchers all of which an alert must meet.
 	Matchers                                 []Matcher
 	GroupBy                                  []string
 	GroupWait, GroupInterval, RepeatInterval string
 	Routes                                   []Route
 }
 
-// Matcher is an equality matcher on a label.
-type Matcher struct{ Label, Value string }
+// Matcher matches a label: equal to Value, or when Regex, matching it as
+// a regular expression.
+type Matcher struct {
+	Label, Value string
+	Regex        bool
+}
 
-func (m Matcher) String() string { return match(m.Label, m.Value) }
+func (m Matcher) String() string {
+	if m.Regex {
+		return fmt.Sprintf("%s=~%q", m.Label, m.Value)
+	}
+	return match(m.Label, m.Value)
+}
 
-// Tree is the routing tree: alerts route by severity to the page and the
-// ticket receiver; anything else reaches the root's ticket receiver.
-func Tree(t Timers) Route {
-	page := Matcher{model.LabelSeverity, string(model.Page)}
+// Op is the matcher's operator, as both Alertmanager and Grafana write it.
+func (m Matcher) Op() string {
+	if m.Regex {
+		return "=~"
+	}
+	return "="
+}
+
+// severityOf matches the alerts of sev by their severity label, whose
+// values a spec's tiers may add to (model.Spec.SeverityMatcher).
+func severityOf(s model.Spec, sev model.Severity) Matcher {
+	m := s.SeverityMatcher(sev)
+	return Matcher{Label: m.Name, Value: m.Value, Regex: m.Type == labels.MatchRegexp}
+}
+
+// Tree is the routing tree of spec s: alerts route by severity to the page
+// and the ticket receiver; anything else reaches the root's ticket
+// receiver.
+func Tree(s model.Spec, t Timers) Route {
+	page := severityOf(s, model.Page)
 	return Route{
 		Receiver: model.TicketReceiver,
 		// One group per service and SLO: an SLO's page alerts open and
@@ -72,10 +99,10 @@ func Tree(t Timers) Route {
 		Routes: []Route{
 			// A service that dies leaves every SLO it has unmeasured at
 			// once: one notification for the service.
-			{Matchers: []Matcher{{"alertname", model.AlertName(model.UnmeasuredAlert)}, page},
+			{Matchers: []Matcher{{Label: "alertname", Value: model.AlertName(model.UnmeasuredAlert)}, page},
 				Receiver: model.PageReceiver, RepeatInterval: "1h", GroupBy: []string{model.LabelService}},
 			{Matchers: []Matcher{page}, Receiver: model.PageReceiver, RepeatInterval: "1h"},
-			{Matchers: []Matcher{{model.LabelSeverity, string(model.Ticket)}}, Receiver: model.TicketReceiver, RepeatInterval: "24h"},
+			{Matchers: []Matcher{severityOf(s, model.Ticket)}, Receiver: model.TicketReceiver, RepeatInterval: "24h"},
 		},
 	}
 }
@@ -110,7 +137,7 @@ func (r Route) alertmanager() map[string]any {
 
 func render(s model.Spec, page, ticket map[string]any, t Timers) ([]byte, error) {
 	cfg := map[string]any{
-		"route": Tree(t).alertmanager(),
+		"route": Tree(s, t).alertmanager(),
 		"receivers": []map[string]any{
 			withName(model.PageReceiver, page),
 			withName(model.TicketReceiver, ticket),
@@ -159,15 +186,16 @@ func inhibitions(s model.Spec) []map[string]any {
 		}
 	}
 	unmeasured := match("alertname", model.AlertName(model.UnmeasuredAlert))
+	page := severityOf(s, model.Page).String()
 	return append(rules, map[string]any{
-		"source_matchers": []string{match(model.LabelSeverity, string(model.Page))},
-		"target_matchers": []string{match(model.LabelSeverity, string(model.Ticket))},
+		"source_matchers": []string{page},
+		"target_matchers": []string{severityOf(s, model.Ticket).String()},
 		"equal":           equal,
 	}, map[string]any{
 		// A service that dies mid-incident leaves its other SLOs
 		// unmeasured too; the incident has paged already. The SLO's own
 		// page holds it open (package rules), so nothing hides the outage.
-		"source_matchers": []string{match(model.LabelSeverity, string(model.Page)), fmt.Sprintf("alertname!=%q", model.AlertName(model.UnmeasuredAlert))},
+		"source_matchers": []string{page, fmt.Sprintf("alertname!=%q", model.AlertName(model.UnmeasuredAlert))},
 		"target_matchers": []string{unmeasured},
 		"equal":           []string{model.LabelService},
 	})

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
 	"github.com/prometheus/common/model"
 	"github.com/stretchr/testify/require"
 
@@ -140,4 +141,41 @@ func TestEveryExampleConfigurationLoads(t *testing.T) {
 			require.NoError(t, err, "%s:\n%s", name, data)
 		}
 	}
+}
+
+// Tiers may carry severity values of their own (Sloth's page_alert often
+// sets severity: pageteam, and routes match it): pages and tickets still
+// reach their receivers, and a page still silences the tickets of its SLO.
+func TestTiersOwnSeverityValuesRouteAsTheirSeverity(t *testing.T) {
+	s := catalog.TensorWasm()
+	own := map[obs.Severity]string{obs.Page: "pageteam", obs.Ticket: "slack"}
+	tiers := s.Services[0].SLOs[0].Tiers
+	for i := range tiers {
+		tiers[i].Labels = map[string]string{obs.LabelSeverity: own[tiers[i].Severity]}
+	}
+	require.NoError(t, s.Validate())
+	for name, render := range map[string]func() ([]byte, error){
+		"production": func() ([]byte, error) { return routing.Production(s) },
+		"demo":       func() ([]byte, error) { return routing.Demo(s, "http://127.0.0.1:9464") },
+	} {
+		data, err := render()
+		require.NoError(t, err)
+		cfg, err := amconfig.Load(string(data))
+		require.NoError(t, err, name)
+		root := dispatch.NewRoute(cfg.Route, nil)
+		receiver := func(ls model.LabelSet) string { return root.Match(ls)[0].RouteOpts.Receiver }
+		for value, want := range map[string]string{"pageteam": obs.PageReceiver, "page": obs.PageReceiver, "slack": obs.TicketReceiver, "ticket": obs.TicketReceiver} {
+			require.Equal(t, want, receiver(alert("severity", value, "service", "tensor-wasm")), "%s: severity %s", name, value)
+		}
+		tier := func(name, severity string) model.LabelSet {
+			return alert("service", "tensor-wasm", "slo", "availability_http", "tier", name, "severity", severity)
+		}
+		require.True(t, inhibited(cfg, tier("fast", "pageteam"), tier("very-slow", "slack")), name)
+		require.False(t, inhibited(cfg, tier("very-slow", "slack"), tier("fast", "pageteam")), name)
+	}
+
+	// A value may not mark pages and tickets both.
+	tiers[len(tiers)-1].Labels = map[string]string{obs.LabelSeverity: "pageteam"}
+	err := s.Validate()
+	require.ErrorContains(t, err, `labels.severity: expected a severity value of ticket alerts only, but page alerts carry "pageteam" too`)
 }

@@ -188,17 +188,17 @@ func replay(ctx context.Context, svc *model.Service, groups rulefmt.RuleGroups, 
 	}
 	start, stop := epoch.Add(history), epoch.Add(history+incident.Duration)
 	for _, c := range cells {
-		c.Simulated = outcome(ev.Events, model.AlertName(c.Tier.Alert), o.Name, start, stop)
+		c.Simulated = outcome(ev.Events, c.Tier, o.Name, start, stop)
 	}
 	return nil
 }
 
 // outcome reads when a tier's alert first fired after the errors began and
 // when it resolved after they stopped.
-func outcome(events []evaluator.Event, alert, slo string, start, stop time.Time) *report.Outcome {
+func outcome(events []evaluator.Event, t model.Tier, slo string, start, stop time.Time) *report.Outcome {
 	out := &report.Outcome{}
 	for _, e := range events {
-		if e.Alert != alert || e.Labels.Get(model.LabelSLO) != slo {
+		if e.Alert != t.RuleName() || e.Labels.Get(model.LabelTier) != t.Name || e.Labels.Get(model.LabelSLO) != slo {
 			continue
 		}
 		switch {

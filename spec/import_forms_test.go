@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	amconfig "github.com/prometheus/alertmanager/config"
+	"github.com/prometheus/alertmanager/dispatch"
+	prommodel "github.com/prometheus/common/model"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/stretchr/testify/require"
 
@@ -17,6 +20,7 @@ import (
 	"github.com/tensorwasm/obsbundle/evaluator"
 	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/routing"
 	"github.com/tensorwasm/obsbundle/rules"
 	"github.com/tensorwasm/obsbundle/spec"
 )
@@ -80,7 +84,7 @@ func TestEverySlothDocumentBecomesAServiceWithItsLabelsAndAlerts(t *testing.T) {
 	require.Equal(t, model.Page, pay.Tiers[0].Severity)
 	require.Equal(t, "#shop-alerts", pay.Tiers[2].Labels["slack_channel"], "ticket_alert labels go onto the ticket tiers")
 	require.Equal(t, "Too many shop requests fail.", pay.Tiers[2].Annotations["summary"])
-	require.Equal(t, "critical", pay.Tiers[0].Labels["imported_severity"], "a reserved label is kept under another name")
+	require.Equal(t, "critical", pay.Tiers[0].Labels["severity"], "Sloth's own severity value is kept, so routes on it keep matching")
 
 	cart := slo(t, shop, "cart_availability")
 	require.Equal(t, []string{"shop-high-error-rate-cart-availability-fast", "shop-high-error-rate-cart-availability-medium"}, alertIDs(cart),
@@ -93,7 +97,7 @@ func TestEverySlothDocumentBecomesAServiceWithItsLabelsAndAlerts(t *testing.T) {
 	require.Equal(t, []string{"search-errors-slow", "search-errors-very-slow"}, alertIDs(q), "a disabled page alert drops its tiers")
 
 	summary := notes.String()
-	for _, want := range []string{"imported Sloth prometheus/v1", `alertname=~"ShopHighErrorRate.*"`, `severity="critical" is kept as imported_severity`,
+	for _, want := range []string{"imported Sloth prometheus/v1", "tier fast keeps that name", `tier="1" is kept as imported_tier`,
 		"ticket_alert is disabled", "https://runbooks.invalid/shop"} {
 		require.Contains(t, summary, want)
 	}
@@ -378,19 +382,72 @@ func TestSlothAlertLabelsReachTheAlertsTheyRoute(t *testing.T) {
 	s, _ := load(t, "testdata/import/sloth-multi.yaml")
 	groups, err := rules.Build(service(t, s, "shop"), s.Version)
 	require.NoError(t, err)
-	found := map[string]map[string]string{}
+	found := map[string]map[string]string{} // by slo/tier
 	for _, g := range groups.Groups {
 		for _, r := range g.Rules {
-			if r.Alert != "" {
-				found[r.Alert] = r.Labels
+			if tier := r.Labels[model.LabelTier]; tier != "" {
+				want := map[string]string{"pay_latency": "ShopPaySlow"}[r.Labels[model.LabelSLO]]
+				if want == "" {
+					want = "ShopHighErrorRate"
+				}
+				require.Equal(t, want, r.Alert, "Sloth's alert name is kept, so routes on it keep matching")
+				found[r.Labels[model.LabelSLO]+"/"+tier] = r.Labels
 			}
 		}
 	}
-	page := found["ShopHighErrorRatePayAvailabilityFast"]
+	page := found["pay_availability/fast"]
+	require.Equal(t, "page", page["sloth_severity"], "as Sloth labels its page alert")
 	require.Equal(t, "shop-oncall", page["routing_key"])
-	require.Equal(t, "page", page[model.LabelSeverity], "the bundle's own routing still works")
+	require.Equal(t, "critical", page[model.LabelSeverity], "Sloth's own severity value")
 	require.Equal(t, "storefront", page["team"], "the document's labels are on every rule")
-	ticket := found["ShopHighErrorRateSlow"]
+	ticket := found["pay_availability/slow"]
+	require.Equal(t, "ticket", ticket["sloth_severity"])
 	require.Equal(t, "#shop-alerts", ticket["slack_channel"])
-	require.Equal(t, "slack", ticket["imported_severity"])
+	require.Equal(t, "slack", ticket[model.LabelSeverity])
+
+	// The bundle's own routing sends them to the page and ticket receivers.
+	data, err := routing.Production(s)
+	require.NoError(t, err)
+	cfg, err := amconfig.Load(string(data))
+	require.NoError(t, err)
+	root := dispatch.NewRoute(cfg.Route, nil)
+	for alert, want := range map[string]string{"pay_availability/fast": model.PageReceiver, "pay_availability/slow": model.TicketReceiver} {
+		ls := prommodel.LabelSet{}
+		for k, v := range found[alert] {
+			ls[prommodel.LabelName(k)] = prommodel.LabelValue(v)
+		}
+		require.Equal(t, want, root.Match(ls)[0].RouteOpts.Receiver, alert)
+	}
+}
+
+// A severity value that Sloth's page and ticket alerts share cannot tell
+// them apart: the ticket tiers keep it as imported_severity, and say so.
+func TestSlothSeveritySharedByPageAndTicketStaysApart(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "slo.yaml")
+	require.NoError(t, os.WriteFile(file, []byte(`version: prometheus/v1
+service: shop
+labels: {job: shop}
+slos:
+  - name: requests
+    objective: 99.9
+    sli:
+      events:
+        error_query: sum(rate(http_requests_total{job="shop",code=~"5.."}[{{.window}}]))
+        total_query: sum(rate(http_requests_total{job="shop"}[{{.window}}]))
+    alerting:
+      name: ShopErrors
+      labels: {severity: critical}
+`), 0o644))
+	s, notes, err := spec.Load(file, spec.Options{})
+	require.NoError(t, err)
+	o := s.Services[0].SLOs[0]
+	for _, tier := range o.Tiers {
+		if tier.Severity == model.Page {
+			require.Equal(t, "critical", tier.Labels[model.LabelSeverity], tier.Name)
+		} else {
+			require.Equal(t, "ticket", tier.SeverityLabel(), tier.Name)
+			require.Equal(t, "critical", tier.Labels["imported_severity"], tier.Name)
+		}
+	}
+	require.Contains(t, notes.String(), `severity="critical" marks page alerts too`)
 }

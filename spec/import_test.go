@@ -18,7 +18,7 @@ import (
 )
 
 // pagesOnOutage replays the imported service's rules over a full outage of
-// its counter and returns the alerts that paged.
+// its counter and returns the alerts that paged, as alertname/tier.
 func pagesOnOutage(t *testing.T, svc *model.Service) []string {
 	t.Helper()
 	groups, err := rules.Build(svc, "1.0.0")
@@ -33,10 +33,11 @@ func pagesOnOutage(t *testing.T, svc *model.Service) []string {
 	// Six hours of clean history fill the longest page window.
 	require.NoError(t, ev.Run(context.Background(), start, start.Add(7*time.Hour), 15*time.Second, http.Scrape))
 	var paged []string
+	pages := (&model.Spec{Services: []model.Service{*svc}}).SeverityMatcher(model.Page)
 	for _, e := range ev.Events {
-		if e.State == evaluator.Firing && e.Labels.Get(model.LabelSeverity) == "page" {
+		if e.State == evaluator.Firing && pages.Matches(e.Labels.Get(model.LabelSeverity)) {
 			require.GreaterOrEqual(t, e.At, start.Add(6*time.Hour), "nothing pages before the outage")
-			paged = append(paged, e.Alert)
+			paged = append(paged, e.Alert+"/"+e.Labels.Get(model.LabelTier))
 		}
 	}
 	return paged
@@ -53,7 +54,7 @@ func TestSlothSpecImportsAndItsRulesPage(t *testing.T) {
 	require.Equal(t, 0.999, o.Objective)
 	require.Equal(t, `code=~"(5..|429)"`, o.SLI.Events.Bad)
 	require.Len(t, o.Tiers, 4, "Sloth's page and ticket alerts, two window pairs each")
-	require.Contains(t, pagesOnOutage(t, svc), "CheckoutHighErrorRateFast")
+	require.Contains(t, pagesOnOutage(t, svc), "CheckoutHighErrorRate/fast", "Sloth's alert name, on the fast tier")
 }
 
 func TestOpenSLOImportsAndItsRulesPage(t *testing.T) {
@@ -63,7 +64,7 @@ func TestOpenSLOImportsAndItsRulesPage(t *testing.T) {
 	require.Equal(t, "checkout_availability", o.Name)
 	require.Equal(t, 0.995, o.Objective)
 	require.Equal(t, model.Duration(28*24*time.Hour), o.Period)
-	require.Contains(t, pagesOnOutage(t, &s.Services[0]), "CheckoutAvailabilityFast")
+	require.Contains(t, pagesOnOutage(t, &s.Services[0]), "CheckoutAvailabilityFast/fast")
 }
 
 // What does not map is refused with the place and the reason.

@@ -284,11 +284,38 @@ func (im *importer) finish() (model.Spec, Notes, error) {
 				"Set services[].runbookBaseURL and services[].grafanaURL in a spec of this project's own format to replace them", svc.Name, svc.RunbookBaseURL, svc.GrafanaURL))
 	}
 	s.Name = bundleName(im.file, s.Services)
+	im.separateSeverities(&s)
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		return model.Spec{}, im.notes, &Error{File: im.file, Msg: "the imported spec does not hold: " + strings.ReplaceAll(err.Error(), "\n", "; ")}
 	}
 	return s, im.notes, nil
+}
+
+// separateSeverities keeps a tier's own severity label (Sloth's page_alert
+// severity: pageteam, which routes match) unless some value marks page
+// and ticket alerts both, when routing could not tell them apart: the
+// ticket tiers then keep that value as imported_severity.
+func (im *importer) separateSeverities(s *model.Spec) {
+	page := s.SeverityValues(model.Page)
+	for i := range s.Services {
+		svc := &s.Services[i]
+		for j := range svc.SLOs {
+			o := &svc.SLOs[j]
+			for k := range o.Tiers {
+				t := &o.Tiers[k]
+				value, own := t.Labels[model.LabelSeverity]
+				if !own || t.Severity != model.Ticket || !slices.Contains(page, value) {
+					continue
+				}
+				t.Labels = maps.Clone(t.Labels)
+				delete(t.Labels, model.LabelSeverity)
+				t.Labels[importedLabelPrefix+model.LabelSeverity] = value
+				im.changed("service %s, SLO %s, tier %s: severity=%q marks page alerts too, so this ticket tier keeps it as %s%s and has severity=%q; point routes that read it at the new name",
+					svc.Name, o.Name, t.Name, value, importedLabelPrefix, model.LabelSeverity, model.Ticket)
+			}
+		}
+	}
 }
 
 // bundleName is the only service's name, or the file's for several.
@@ -331,9 +358,10 @@ func (im *importer) assemble(info serviceInfo) (model.Service, bool) {
 	return svc, true
 }
 
-// unshareAlerts gives the tiers of SLOs that share one alert name (legal
-// in Sloth) alert ids of their own, <alert>-<slo>-<tier>, as every alert of
-// a service has its own runbook and promtool test.
+// unshareAlerts gives the tiers of SLOs that share one alert id (Sloth's
+// alert name, which is legal to share) ids of their own,
+// <alert>-<slo>-<tier>, as every alert of a service has its own runbook.
+// Their Prometheus alert name stays the shared one (model.Tier.AlertName).
 func (im *importer) unshareAlerts(svc *model.Service) {
 	owners := map[string]int{}
 	for _, o := range svc.SLOs {
@@ -349,7 +377,10 @@ func (im *importer) unshareAlerts(svc *model.Service) {
 				continue
 			}
 			id := strings.TrimSuffix(t.Alert, "-"+t.Name) + "-" + kebab(o.Name) + "-" + t.Name
-			im.changed("service %s, SLO %s: alert %s is shared with another SLO; this SLO's tier %s fires %s", svc.Name, o.Name, model.AlertName(t.Alert), t.Name, model.AlertName(id))
+			if t.AlertName == "" {
+				t.AlertName = t.RuleName()
+			}
+			im.changed("service %s, SLO %s: alert %s is shared with another SLO; this SLO's tier %s keeps that name, with its runbook at %s", svc.Name, o.Name, t.RuleName(), t.Name, model.RunbookName(svc.Name, id))
 			t.Alert = id
 		}
 	}

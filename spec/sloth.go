@@ -160,9 +160,10 @@ func (im *importer) slothSLI(n *yaml.Node, path string) (sliShape, error) {
 
 // slothTiers maps Sloth's two alerts onto the standard tiers: its page
 // alert onto fast and medium (severity page), its ticket alert onto slow
-// and very-slow (severity ticket). Each alert's labels and annotations,
-// over those of alerting itself, go onto its tiers; a disabled alert has
-// no tiers.
+// and very-slow (severity ticket). Every tier keeps Sloth's alert name and
+// its sloth_severity label, so the routes written for Sloth's alerts keep
+// matching. Each alert's labels and annotations, over those of alerting
+// itself, go onto its tiers; a disabled alert has no tiers.
 func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]model.Tier, error) {
 	if k := unknownKey(n, fieldsOf("name", "labels", "annotations", "page_alert", "ticket_alert")...); k != nil {
 		return nil, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected name, labels, annotations, page_alert, ticket_alert", k.Value)
@@ -177,7 +178,6 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]
 		return nil, err
 	}
 	var tiers []model.Tier
-	var renamed []string
 	for _, which := range []struct {
 		field string
 		sev   model.Severity
@@ -192,25 +192,30 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]
 			continue
 		}
 		where := fmt.Sprintf("service %s, SLO %s, %s", svc, slo, which.field)
-		ls := im.keepNames(a.labels, model.ReservedLabel, where+" labels")
+		ls := merged(im.keepNames(a.labels, tierReserved, where+" labels"), map[string]string{slothSeverityLabel: string(which.sev)})
 		as := im.keepNames(a.annotations, model.ReservedAnnotation, where+" annotations")
 		for _, t := range standardTiers {
 			if t.Severity != which.sev {
 				continue
 			}
 			t.Alert = base + "-" + t.Name
+			if name != "" && name != model.AlertName(t.Alert) {
+				t.AlertName = name
+			}
 			t.Labels, t.Annotations, t.For = ls, as, a.forDuration
 			tiers = append(tiers, t)
-			renamed = append(renamed, model.AlertName(t.Alert))
 		}
-	}
-	if name != "" && len(renamed) > 0 {
-		im.changed("service %s, SLO %s: Sloth fired %s for every tier; the bundle fires one alert per tier, %s, each with severity and tier labels. "+
-			"Alertmanager routes that match alertname=%q should match alertname=~%q (or service=%q, slo=%q)",
-			svc, slo, name, strings.Join(renamed, ", "), name, model.AlertName(base)+".*", svc, slo)
 	}
 	return tiers, nil
 }
+
+// tierReserved says whether a tier may not carry label name as it is: a
+// tier may set its own severity value (model.Tier.SeverityLabel).
+func tierReserved(name string) bool { return name != model.LabelSeverity && model.ReservedLabel(name) }
+
+// slothSeverityLabel is the label Sloth puts on its page (page) and ticket
+// (ticket) alerts, which routes written for them may match.
+const slothSeverityLabel = "sloth_severity"
 
 // slothAlert is one of Sloth's alerts, over the defaults in common.
 type slothAlert struct {

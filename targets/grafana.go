@@ -118,7 +118,11 @@ func GrafanaAlertingProvisioning(bundle string, services []GrafanaService) ([]by
 		return nil, err
 	}
 	f.ContactPoints = points
-	tree, err := policy(routing.Tree(routing.ProductionTimers)).Build()
+	spec := model.Spec{Name: bundle}
+	for _, gs := range services {
+		spec.Services = append(spec.Services, *gs.Service)
+	}
+	tree, err := policy(routing.Tree(spec, routing.ProductionTimers)).Build()
 	if err != nil {
 		return nil, fmt.Errorf("notification policy: %w", err)
 	}
@@ -149,7 +153,7 @@ func grafanaRule(svc *model.Service, group string, r rulefmt.Rule) (map[string]a
 		labels[k] = escape(v)
 	}
 	rule, err := alerting.NewRuleBuilder(r.Alert).
-		Uid(model.GrafanaRuleUID(svc.Name, r.Labels[model.LabelSLO], r.Alert)).
+		Uid(svc.GrafanaRuleUID(r.Labels[model.LabelSLO], r.Labels[model.LabelTier], r.Alert)).
 		OrgID(grafanaOrgID).
 		RuleGroup(group).
 		Condition(conditionRef).
@@ -229,7 +233,7 @@ func policy(r routing.Route) *alerting.NotificationPolicyBuilder {
 	if len(r.Matchers) > 0 {
 		var ms alerting.ObjectMatchers
 		for _, m := range r.Matchers {
-			ms = append(ms, alerting.ObjectMatcher{m.Label, "=", escape(m.Value)})
+			ms = append(ms, alerting.ObjectMatcher{m.Label, m.Op(), escape(m.Value)})
 		}
 		p.ObjectMatchers(ms)
 	}

@@ -270,7 +270,7 @@ func Check(s model.Spec, data []byte) error {
 				if pr.Alert == "" {
 					continue
 				}
-				uid := model.GrafanaRuleUID(svc.Name, pr.Labels[model.LabelSLO], pr.Alert)
+				uid := svc.GrafanaRuleUID(pr.Labels[model.LabelSLO], pr.Labels[model.LabelTier], pr.Alert)
 				gr, ok := byUID[uid]
 				if !ok {
 					return fmt.Errorf("service %s alert %s (slo %q): no Grafana rule", svc.Name, pr.Alert, pr.Labels[model.LabelSLO])
@@ -529,8 +529,9 @@ func notifications(s model.Spec, f *File, alerts []prommodel.LabelSet) error {
 		}
 		severities[string(ls[model.LabelSeverity])] = true
 	}
+	known := slices.Concat(s.SeverityValues(model.Page), s.SeverityValues(model.Ticket))
 	for sev := range severities {
-		if sev != string(model.Page) && sev != string(model.Ticket) {
+		if !slices.Contains(known, sev) {
 			return fmt.Errorf("severity %q has no receiver", sev)
 		}
 	}

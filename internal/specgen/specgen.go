@@ -58,6 +58,9 @@ func Generate(seed uint64, index int) Generated {
 		s.Services = append(s.Services, svc)
 		out.Witnesses = append(out.Witnesses, ws)
 	}
+	// Names and severity values as other tools write them, from a stream
+	// of their own, so the rest of every spec stays what it was.
+	imported(rand.New(rand.NewPCG(seed^0x5107, uint64(index))), &s)
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		panic(fmt.Sprintf("specgen: spec %d of seed %d does not validate: %v\n%s", index, seed, err, YAML(s)))
@@ -67,6 +70,32 @@ func Generate(seed uint64, index int) Generated {
 }
 
 type gen struct{ r *rand.Rand }
+
+// imported gives some services' tiers what imports from Sloth carry: one
+// alert name shared by every tier of an SLO, or of the whole service, and
+// severity values of their own (pageteam, slack) that routes match.
+func imported(r *rand.Rand, s *model.Spec) {
+	for i := range s.Services {
+		svc := &s.Services[i]
+		shared := r.IntN(4) // 0: none, 1: per SLO, 2: per service, 3: none
+		own := r.IntN(3) == 0
+		for j := range svc.SLOs {
+			o := &svc.SLOs[j]
+			for k := range o.Tiers {
+				t := &o.Tiers[k]
+				switch shared {
+				case 1:
+					t.AlertName = model.AlertName(strings.ToLower(strings.ReplaceAll(o.Name, "_", "-"))) + "Burn"
+				case 2:
+					t.AlertName = model.AlertName(svc.Name) + "SLOBurn"
+				}
+				if own {
+					t.Labels = map[string]string{model.LabelSeverity: map[model.Severity]string{model.Page: "pageteam", model.Ticket: "slack"}[t.Severity]}
+				}
+			}
+		}
+	}
+}
 
 func (g *gen) pick(xs ...string) string { return xs[g.r.IntN(len(xs))] }
 func (g *gen) chance(p float64) bool    { return g.r.Float64() < p }
