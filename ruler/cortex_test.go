@@ -31,7 +31,9 @@ import (
 	"github.com/tensorwasm/obsbundle/internal/rulertool"
 	"github.com/tensorwasm/obsbundle/model"
 	"github.com/tensorwasm/obsbundle/promapi"
+	"github.com/tensorwasm/obsbundle/ruleset"
 	"github.com/tensorwasm/obsbundle/targets"
+	"github.com/tensorwasm/obsbundle/verify"
 )
 
 // The bundle's ruler namespaces in a real distributed ruler: Cortex's
@@ -479,6 +481,17 @@ func steady(t *testing.T, e env) {
 	}
 	t.Logf("recorded series, Debian's Prometheus 2.42 against Cortex:\n%s", report.String())
 
+	// verify reads Cortex as it reads a Prometheus: the contract's series
+	// are there, and its rules are the bundle's.
+	set, err := ruleset.FromSpec("cortex", s)
+	require.NoError(t, err)
+	vr, err := verify.Run(tn.ctx, verify.Config{Set: set, Prometheus: tn.cortex})
+	require.NoError(t, err)
+	var out strings.Builder
+	vr.Text(&out)
+	t.Logf("verify against Cortex:\n%s", out.String())
+	require.Empty(t, vr.Findings, out.String())
+	require.Contains(t, out.String(), "without build information")
 }
 
 // tolerance is how far Cortex's value of a recorded series may be from

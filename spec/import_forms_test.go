@@ -397,6 +397,9 @@ func TestSlothAlertLabelsReachTheAlertsTheyRoute(t *testing.T) {
 	}
 	page := found["pay_availability/fast"]
 	require.Equal(t, "page", page["sloth_severity"], "as Sloth labels its page alert")
+	require.Equal(t, "shop", page["sloth_service"], "the labels Sloth's alerts take from the series they read")
+	require.Equal(t, "pay-availability", page["sloth_slo"])
+	require.Equal(t, "shop-pay-availability", page["sloth_id"])
 	require.Equal(t, "shop-oncall", page["routing_key"])
 	require.Equal(t, "critical", page[model.LabelSeverity], "Sloth's own severity value")
 	require.Equal(t, "storefront", page["team"], "the document's labels are on every rule")

@@ -73,7 +73,7 @@ func (im *importer) sloth(doc *yaml.Node, crd bool) error {
 	}
 	for i, n := range slos.Content {
 		path := fmt.Sprintf("%sslos[%d]", prefix, i)
-		p, err := im.slothSLO(n, path, svc, svcLabels)
+		p, err := im.slothSLO(n, path, svc, name, svcLabels)
 		if err != nil {
 			im.refuse(err)
 			continue
@@ -84,7 +84,7 @@ func (im *importer) sloth(doc *yaml.Node, crd bool) error {
 }
 
 // slothSLO converts one SLO of a Sloth document.
-func (im *importer) slothSLO(n *yaml.Node, path, svc string, svcLabels map[string]string) (pending, error) {
+func (im *importer) slothSLO(n *yaml.Node, path, svc, slothService string, svcLabels map[string]string) (pending, error) {
 	fail := func(at *yaml.Node, field, format string, args ...any) (pending, error) {
 		if at == nil {
 			at = n
@@ -115,7 +115,10 @@ func (im *importer) slothSLO(n *yaml.Node, path, svc string, svcLabels map[strin
 	}
 	o := model.SLO{Name: sloName(name), Description: scalar(get(n, "description")), Objective: model.Clean(objective / 100),
 		Labels: im.keepNames(merged(svcLabels, ownLabels), model.ReservedLabel, fmt.Sprintf("service %s, SLO %s, labels", svc, sloName(name)))}
-	tiers, err := im.slothTiers(get(n, "alerting"), join(path, "alerting"), svc, o.Name, name)
+	// Sloth's alerts carry the identity labels of the series they read,
+	// which routes may match too.
+	identity := map[string]string{"sloth_service": slothService, "sloth_slo": name, "sloth_id": slothService + "-" + name}
+	tiers, err := im.slothTiers(get(n, "alerting"), join(path, "alerting"), svc, o.Name, name, identity)
 	if err != nil {
 		return pending{}, err
 	}
@@ -160,11 +163,12 @@ func (im *importer) slothSLI(n *yaml.Node, path string) (sliShape, error) {
 
 // slothTiers maps Sloth's two alerts onto the standard tiers: its page
 // alert onto fast and medium (severity page), its ticket alert onto slow
-// and very-slow (severity ticket). Every tier keeps Sloth's alert name and
-// its sloth_severity label, so the routes written for Sloth's alerts keep
+// and very-slow (severity ticket). Every tier keeps Sloth's alert name,
+// its sloth_severity label and the sloth_id, sloth_service and sloth_slo
+// labels of identity, so the routes written for Sloth's alerts keep
 // matching. Each alert's labels and annotations, over those of alerting
 // itself, go onto its tiers; a disabled alert has no tiers.
-func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]model.Tier, error) {
+func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string, identity map[string]string) ([]model.Tier, error) {
 	if k := unknownKey(n, fieldsOf("name", "labels", "annotations", "page_alert", "ticket_alert")...); k != nil {
 		return nil, importError(im.file, k, path+"."+k.Value, "unknown field %q; expected name, labels, annotations, page_alert, ticket_alert", k.Value)
 	}
@@ -192,7 +196,7 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string) ([]
 			continue
 		}
 		where := fmt.Sprintf("service %s, SLO %s, %s", svc, slo, which.field)
-		ls := merged(im.keepNames(a.labels, tierReserved, where+" labels"), map[string]string{slothSeverityLabel: string(which.sev)})
+		ls := merged(merged(identity, im.keepNames(a.labels, tierReserved, where+" labels")), map[string]string{slothSeverityLabel: string(which.sev)})
 		as := im.keepNames(a.annotations, model.ReservedAnnotation, where+" annotations")
 		for _, t := range standardTiers {
 			if t.Severity != which.sev {

@@ -6,8 +6,12 @@ package verify
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/http"
+	"net/url"
 	"sort"
 	"time"
 
@@ -110,10 +114,22 @@ func reach(ctx context.Context, cfg Config, r *Report) error {
 	var build struct {
 		Version string `json:"version"`
 	}
-	if err := cfg.Prometheus.API(ctx, "/api/v1/status/buildinfo", nil, &build); err != nil {
+	err := cfg.Prometheus.API(ctx, "/api/v1/status/buildinfo", nil, &build)
+	var status *promapi.HTTPError
+	switch {
+	case errors.As(err, &status) && status.Status == http.StatusNotFound:
+		// Cortex and Mimir serve Prometheus' query and rules API but not
+		// its status pages: reach them with a query instead.
+		var v json.RawMessage
+		if err := cfg.Prometheus.API(ctx, "/api/v1/query", url.Values{"query": {"vector(1)"}}, &v); err != nil {
+			return err
+		}
+		r.note("a Prometheus-compatible API without build information (Cortex, Mimir) at %s", cfg.Prometheus.URL())
+	case err != nil:
 		return err
+	default:
+		r.note("Prometheus %s at %s", build.Version, cfg.Prometheus.URL())
 	}
-	r.note("Prometheus %s at %s", build.Version, cfg.Prometheus.URL())
 	if cfg.Alertmanager != nil {
 		var st struct {
 			VersionInfo struct {
