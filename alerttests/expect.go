@@ -340,6 +340,9 @@ func budgetTier(c condition, tiles, pt, p4, allowed []float64, k int, every time
 		return false, 0
 	}
 	_, count := window(p4, k, steps(c.period), rg.closed, j)
+	if lo := k - steps(c.period) + 1; lo <= 0 || (rg.closed && lo-1 <= 0) {
+		count-- // evaluation 0 records no tile (see coverage)
+	}
 	longV := bad(c.long) / c.long.Seconds()
 	shortV := bad(c.short) / c.short.Seconds()
 	limit := c.factor * allowed[j]

@@ -164,7 +164,7 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition, tier 
 	try := func(q int) (run, error) {
 		run, err := fire(o, cond, every, rate, q, time.Duration(r.For))
 		if err == nil && tier != nil {
-			_, _, err = p.namesakes(o, *tier, run) // a stretch where both regimes agree on them
+			_, _, err = p.namesakes(o, *tier, run, base) // a stretch where both regimes agree on them
 		}
 		return run, err
 	}
@@ -196,7 +196,7 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition, tier 
 		}
 		sc.alerts = []expAlert{a}
 		if tier != nil {
-			at, before, err := p.namesakes(o, *tier, run)
+			at, before, err := p.namesakes(o, *tier, run, base)
 			if err != nil {
 				return scenario{}, err
 			}

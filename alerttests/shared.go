@@ -2,6 +2,7 @@ package alerttests
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -9,10 +10,11 @@ import (
 	"github.com/tensorwasm/obsbundle/model"
 )
 
-// Tiers may share an alert name (model.Tier.AlertName). promtool checks
-// every alert of the tested name at an evaluation, so a scenario whose
-// other tiers of that name fire too must expect them. This file predicts
-// them by replaying the SLO's tiers as the rules do, incident included
+// Tiers may share an alert name (model.Tier.AlertName), within an SLO and
+// across SLOs. promtool checks every alert of the tested name at an
+// evaluation, so a scenario whose other tiers of that name fire too must
+// expect them. This file predicts them by replaying each SLO's tiers over
+// what its SLI counts of the scenario, as the rules do, incident included
 // (package rules): a page tier does not start while a slower page tier
 // fires, nor, when it cools, within its short window after the incident
 // ended; once firing it holds while any page tier's condition holds or a
@@ -110,51 +112,146 @@ func firedWithin(tiers []model.Tier, traces []tierTrace, seen func(i, u, j int) 
 	return false
 }
 
-// namesakes returns the alerts the other tiers of o named like tier t
-// raise in t's scenario run, at its firing and one evaluation before.
-// Both regimes must agree on them.
-func (p *planner) namesakes(o model.SLO, t model.Tier, run run) (at, before []expAlert, err error) {
+// namesakes returns the alerts the other tiers named like tier t of o
+// raise in t's scenario run, whose input is parts, at its firing and one
+// evaluation before: o's own, and those of other SLOs whose SLI sees the
+// input (seen). Both regimes must agree on them.
+func (p *planner) namesakes(o model.SLO, t model.Tier, run run, parts []part) (at, before []expAlert, err error) {
 	every := p.svc.EvaluationInterval.Std()
-	var traces [2]map[string]tierTrace
-	for i, rg := range []regime{promtool, engine} {
-		traces[i] = replayTiers(p.svc, o, run.tiles, every, run.at, rg)
-	}
-	if own := traces[0][t.Name].firing; !own[run.at] || own[run.at-1] {
+	own := replayTiers(p.svc, o, run.tiles, every, run.at, promtool)[t.Name].firing
+	if !own[run.at] || own[run.at-1] {
 		return nil, nil, fmt.Errorf("the incident replay does not fire tier %s first at evaluation %d", t.Name, run.at)
 	}
-	for _, other := range o.Tiers {
-		if other.Name == t.Name || other.RuleName() != t.RuleName() {
-			continue
-		}
-		r, ok := p.tierRule(o, other)
-		if !ok {
-			return nil, nil, fmt.Errorf("no rule for tier %s", other.Name)
-		}
-		for _, k := range []int{run.at - 1, run.at} {
-			// The file expects what promtool, which runs it, computes.
-			// Prometheus 3 may fire a tier that reads 4m tiles one
-			// evaluation sooner (see windowSums), so before the test's
-			// alert fires it may show more; nowhere else may they differ.
-			a, b := traces[0][other.Name], traces[1][other.Name]
-			early := k < run.at && b.firing[k] && !a.firing[k]
-			if (a.firing[k] != b.firing[k] && !early) || (a.firing[k] && a.value[k] != b.value[k]) {
-				return nil, nil, fmt.Errorf("tier %s, named like %s, fires differently under promtool and Prometheus 3 at evaluation %d", other.Name, t.Name, k)
-			}
-			if !a.firing[k] {
+	for _, o2 := range p.svc.SLOs {
+		scale := 1.0
+		if o2.Name != o.Name {
+			if !slices.ContainsFunc(o2.Tiers, func(u model.Tier) bool { return u.RuleName() == t.RuleName() }) {
 				continue
 			}
-			exp, err := p.expAlert(r, labelsOf(r), sloResult(r), a.value[k])
+			n, err := p.seen(o2, parts)
+			if err != nil {
+				return nil, nil, fmt.Errorf("SLO %s, whose tiers are named like %s too: %w", o2.Name, t.RuleName(), err)
+			}
+			if n == 0 {
+				continue
+			}
+			scale = n
+		}
+		tiles := make([]float64, len(run.tiles))
+		for i, v := range run.tiles {
+			tiles[i] = v * scale
+		}
+		var traces [2]map[string]tierTrace
+		for i, rg := range []regime{promtool, engine} {
+			traces[i] = replayTiers(p.svc, o2, tiles, every, run.at, rg)
+		}
+		for _, other := range o2.Tiers {
+			if other.RuleName() != t.RuleName() || (o2.Name == o.Name && other.Name == t.Name) {
+				continue
+			}
+			a, b, err := p.expected(o2, other, traces, run.at)
 			if err != nil {
 				return nil, nil, err
 			}
-			if k == run.at {
-				at = append(at, exp)
-			} else {
-				before = append(before, exp)
-			}
+			at, before = append(at, a...), append(before, b...)
 		}
 	}
 	return at, before, nil
+}
+
+// expected is what tier t of o shows at evaluations at-1 and at of the
+// replays traces (promtool's, then Prometheus 3's).
+func (p *planner) expected(o model.SLO, t model.Tier, traces [2]map[string]tierTrace, at int) (now, before []expAlert, err error) {
+	r, ok := p.tierRule(o, t)
+	if !ok {
+		return nil, nil, fmt.Errorf("no rule for tier %s of %s", t.Name, o.Name)
+	}
+	for _, k := range []int{at - 1, at} {
+		// The file expects what promtool, which runs it, computes.
+		// Prometheus 3 may fire a tier that reads 4m tiles one evaluation
+		// sooner (see windowSums), so before the test's alert fires it may
+		// show more; nowhere else may they differ.
+		a, b := traces[0][t.Name], traces[1][t.Name]
+		early := k < at && b.firing[k] && !a.firing[k]
+		if (a.firing[k] != b.firing[k] && !early) || (a.firing[k] && a.value[k] != b.value[k]) {
+			return nil, nil, fmt.Errorf("tier %s of %s, named like the tested alert, fires differently under promtool and Prometheus 3 at evaluation %d", t.Name, o.Name, k)
+		}
+		if !a.firing[k] {
+			continue
+		}
+		exp, err := p.expAlert(r, labelsOf(r), sloResult(r), a.value[k])
+		if err != nil {
+			return nil, nil, err
+		}
+		if k == at {
+			now = append(now, exp)
+		} else {
+			before = append(before, exp)
+		}
+	}
+	return now, before, nil
+}
+
+// seen says how SLO o2 counts a scenario's input parts, whose events the
+// tested SLO counts all as bad: 0 when it counts no bad event (no series
+// of it, all good, or none of its threshold bucket), or n when it counts n
+// times the scenario's events, all bad. Anything between cannot be
+// predicted by the arithmetic and is an error.
+func (p *planner) seen(o2 model.SLO, parts []part) (float64, error) {
+	count := func(sel string, flat bool) (int, error) {
+		n := 0
+		for _, pt := range parts {
+			m, err := matchesAll(pt.series, sel)
+			if err != nil {
+				return 0, err
+			}
+			if m && pt.flat == flat {
+				n++
+			}
+		}
+		return n, nil
+	}
+	var all, bad int
+	var err error
+	switch l := o2.SLI.Latency; {
+	case o2.SLI.Events != nil:
+		total, failed := p.svc.EventSelectors(o2.SLI.Events)
+		if all, err = count(total, false); err != nil {
+			return 0, err
+		}
+		bad, err = count(failed, false)
+	case l.Native:
+		for _, pt := range parts {
+			if m, err := matchesAll(pt.series, p.svc.NativeHistogramSelector(l)); err != nil || m {
+				return 0, fmt.Errorf("it reads the scenario's native histogram")
+			}
+		}
+	default:
+		countSel, fastSel := p.svc.HistogramSelectors(l)
+		if all, err = count(countSel, false); err != nil {
+			return 0, err
+		}
+		var fast, fastFlat int
+		if fast, err = count(fastSel, false); err != nil {
+			return 0, err
+		}
+		if fastFlat, err = count(fastSel, true); err != nil {
+			return 0, err
+		}
+		if fast+fastFlat == 0 {
+			return 0, nil // no bad events without its bucket (rules.eventTiles)
+		}
+		bad = all - fast
+	}
+	switch {
+	case err != nil:
+		return 0, err
+	case all == 0 || bad == 0:
+		return 0, nil
+	case bad != all:
+		return 0, fmt.Errorf("it counts %d of the scenario's %d event series as bad", bad, all)
+	}
+	return float64(all), nil
 }
 
 // tierRule is the alerting rule of tier t of o.

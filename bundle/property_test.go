@@ -657,7 +657,7 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 		if by := held(pages, wants, oks, i); by != "" {
 			ok, never = false, "never (held by tier "+by+")"
 		}
-		got, fired := firstFiring(ev, model.AlertName(tr.Alert), o.Name, tr.Name)
+		got, fired := firstFiring(ev, tr.RuleName(), o.Name, tr.Name)
 		stats.tiers++
 		if !ok {
 			stats.never++
@@ -713,7 +713,7 @@ func grafanaReplay(ev *evaluator.Evaluator, version string, svc *model.Service, 
 		for _, r := range g.Rules {
 			var tier *model.Tier
 			for i, tr := range pages {
-				if r.Labels[model.LabelSLO] == o.Name && r.Labels[model.LabelTier] == tr.Name && r.Alert == model.AlertName(tr.Alert) {
+				if r.Labels[model.LabelSLO] == o.Name && r.Labels[model.LabelTier] == tr.Name && r.Alert == tr.RuleName() {
 					tier = &pages[i]
 				}
 			}
