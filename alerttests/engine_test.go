@@ -100,6 +100,21 @@ func variants(t *testing.T) []variant {
 		}
 		shareAlertName(svc)
 	})
+	add("tensor-wasm with a per-route SLO beside the service-wide one, all tiers named alike", catalog.TensorWasm(), func(svc *model.Service) {
+		// The service-wide SLO counts every event of the per-route one's
+		// scenario, all bad: its tiers of the shared name fire there too.
+		o := svc.SLOs[0]
+		o.Name, o.Objective = "availability_invoke", 0.99
+		e := *o.SLI.Events
+		e.Total = `route="/invoke"`
+		o.SLI.Events = &e
+		o.Tiers = append([]model.Tier{}, o.Tiers...)
+		for i := range o.Tiers {
+			o.Tiers[i].Alert = "invoke-" + o.Tiers[i].Alert
+		}
+		svc.SLOs = append(svc.SLOs, o)
+		shareAlertName(svc)
+	})
 	add("gateway every 10s with negative matchers", examples.Gateway(t), func(svc *model.Service) {
 		svc.EvaluationInterval = model.Duration(10 * time.Second)
 		svc.SLOs[0].SLI.Events.Total = `status!="500",method!~"OPTIONS|HEAD"`
