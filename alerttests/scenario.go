@@ -295,6 +295,8 @@ type part struct {
 // the scenario's name describes them.
 func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 	switch {
+	case o.SLI.Events != nil && o.SLI.Events.CountsGood():
+		return p.notGoodSeries(o.SLI.Events)
 	case o.SLI.Events != nil:
 		total, bad := p.svc.EventSelectors(o.SLI.Events)
 		lbls, err := concrete(bad)
@@ -332,6 +334,54 @@ func (p *planner) badSeries(o model.SLO) ([]part, string, error) {
 			"request is slower than " + seconds(l.Threshold), nil
 	}
 	return nil, "", fmt.Errorf("SLO %s has no SLI", o.Name)
+}
+
+// notGoodSeries returns, for an SLI that names its good events, a series of
+// all events that is not good and a good series that stays 0, so the rule's
+// subtraction runs on both. With a counter of successes any series of all
+// events will do; among one counter's series, the bad one refuses one of
+// the good matchers, the first that a series of all events can refuse.
+func (p *planner) notGoodSeries(e *model.EventRatio) ([]part, string, error) {
+	total, _ := p.svc.EventSelectors(e)
+	goodSel := p.svc.GoodSelector(e)
+	good, err := concrete(goodSel)
+	if err != nil {
+		return nil, "", err
+	}
+	if e.GoodMetric != "" {
+		all, err := concrete(total)
+		if err != nil {
+			return nil, "", err
+		}
+		return []part{{series: all}, {series: good, flat: true}}, "event fails", nil
+	}
+	scope, err := model.ParseMatchers(e.Total)
+	if err != nil {
+		return nil, "", err
+	}
+	ms, err := model.ParseMatchers(e.Good)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, m := range ms {
+		all, err := concrete(p.svc.Series(e.Metric, append(append([]*labels.Matcher{}, scope...), negated(m))...))
+		if err != nil {
+			continue
+		}
+		if ok, err := matchesAll(all, goodSel); err == nil && !ok {
+			return []part{{series: all}, {series: good, flat: true}}, "event fails", nil
+		}
+	}
+	return nil, "", fmt.Errorf("no series of %s escapes the good events %s", total, goodSel)
+}
+
+// negated is the matcher that selects exactly the values m does not.
+func negated(m *labels.Matcher) *labels.Matcher {
+	t := map[labels.MatchType]labels.MatchType{
+		labels.MatchEqual: labels.MatchNotEqual, labels.MatchNotEqual: labels.MatchEqual,
+		labels.MatchRegexp: labels.MatchNotRegexp, labels.MatchNotRegexp: labels.MatchRegexp,
+	}[m.Type]
+	return labels.MustNewMatcher(t, m.Name, m.Value)
 }
 
 // quantileScenario puts every observation of the histogram in buckets

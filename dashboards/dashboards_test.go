@@ -187,6 +187,37 @@ func TestServiceDashboardsHaveTheRowsTheirContractSupports(t *testing.T) {
 	require.Equal(t, []string{"SLO summary", "Traffic"}, rows(gw), "no latency row without a histogram in the contract")
 }
 
+// A counter whose SLO names its good events has no selector of failures
+// to split its traffic by: it shows as a contract row, every query still
+// reading contract or recorded series.
+func TestACounterOfGoodEventsShowsAsAContractRow(t *testing.T) {
+	s := specs(t)["tensor-wasm"]
+	svc := &s.Services[0]
+	e := svc.SLOs[0].SLI.Events
+	e.Bad, e.Good = "", `status!~"5..",status!="429"`
+	require.NoError(t, s.Validate())
+	tw := boards(t, s)["dashboards/TensorWasm/tensor-wasm-service.json"]
+	var rows []string
+	for _, p := range tw.Panels {
+		if p.Type == "row" {
+			rows = append(rows, p.Title)
+		}
+	}
+	require.Equal(t, []string{"SLO summary", "HTTP latency", "HTTP traffic", "Snapshots", "Instances"}, rows)
+	ok := known(t, s)
+	for _, q := range queries(t, tw) {
+		e, err := model.ParseExpr(expand(q, "5m", "1h"))
+		require.NoError(t, err, q)
+		for _, sel := range parser.ExtractSelectors(e) {
+			for _, m := range sel {
+				if m.Name == "__name__" {
+					require.True(t, ok[m.Value], "%s reads %s", q, m.Value)
+				}
+			}
+		}
+	}
+}
+
 func TestSLOPanelsLinkToRunbooksAndAlerts(t *testing.T) {
 	s := catalog.TensorWasm()
 	svc := &s.Services[0]

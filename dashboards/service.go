@@ -153,7 +153,7 @@ func sliMetrics(svc *model.Service) []model.Metric {
 	var out []model.Metric
 	for _, m := range svc.Metrics {
 		for _, o := range svc.SLOs {
-			if o.SLI.MetricName() == m.Name && !twoCounters(o) {
+			if o.SLI.MetricName() == m.Name && !noFailureSelector(o) {
 				out = append(out, m)
 				break
 			}
@@ -162,10 +162,15 @@ func sliMetrics(svc *model.Service) []model.Metric {
 	return out
 }
 
-// twoCounters says whether an SLO reads its failures from a counter of
-// their own. Its counters then show as contract rows: the traffic row
-// splits one counter into failures and the rest, which they cannot.
-func twoCounters(o model.SLO) bool { return o.SLI.Events != nil && o.SLI.Events.BadMetric != "" }
+// noFailureSelector says whether an SLO's failures are no one selector of its
+// counter: read from a counter of their own, or all events less the good
+// ones (of a counter of successes, or picked by matchers whose complement
+// no selector writes). Its counters then show as contract rows: the
+// traffic row splits one counter into failures and the rest, which they
+// cannot.
+func noFailureSelector(o model.SLO) bool {
+	return o.SLI.Events != nil && (o.SLI.Events.BadMetric != "" || o.SLI.Events.CountsGood())
+}
 
 func title(s string) string {
 	if s == "" {

@@ -115,7 +115,7 @@ func failingPairs(bad string, ls []string) cog.Builder[dashboard.Panel] {
 // eventSLO finds the first SLO counting events of m.
 func eventSLO(svc *model.Service, m model.Metric) (model.SLO, *model.EventRatio) {
 	for _, o := range svc.SLOs {
-		if o.SLI.Events != nil && o.SLI.Events.Metric == m.Name && !twoCounters(o) {
+		if o.SLI.Events != nil && o.SLI.Events.Metric == m.Name && !noFailureSelector(o) {
 			return o, o.SLI.Events
 		}
 	}

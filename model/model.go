@@ -4,6 +4,8 @@
 // construction.
 package model
 
+import "strings"
+
 // Spec is everything one bundle is generated from.
 type Spec struct {
 	// Name names the bundle (its manifest and directory prefix).
@@ -115,9 +117,18 @@ type SLI struct {
 	Latency *Latency    `yaml:"latency"`
 }
 
-// EventRatio counts bad events among all events: the failures among one
-// counter's series, or a second counter of the failures beside the one of
-// all events (errors_total beside requests_total).
+// EventRatio counts bad events among all events. It names either its bad
+// events (Bad, BadMetric) or its good ones (Good, GoodMetric), never both:
+// the failures among one counter's series, a second counter of the failures
+// beside the one of all events (errors_total beside requests_total), the
+// successes among one counter's series, or a second counter of the
+// successes (requests_ok_total beside requests_total). Good events are
+// there because specs written elsewhere (OpenSLO, Sloth's total - good)
+// name them, and their complement is often no single selector: good picked
+// by two matchers leaves bad as the series either one refuses, and good
+// events of a counter of their own have no bad series at all. The bad
+// events are then total - good, counted exactly as a latency SLI counts
+// count - fast.
 type EventRatio struct {
 	// Metric is a counter of the contract.
 	Metric string `yaml:"metric"`
@@ -130,6 +141,15 @@ type EventRatio struct {
 	// BadMetric, when set, is the counter of the failed events, another
 	// counter of the contract than Metric.
 	BadMetric string `yaml:"badMetric"`
+	// Good picks the successful events among Total instead of Bad, e.g.
+	// `status!~"5..",status!="429"`; every other event of Total is bad.
+	// With GoodMetric it selects that counter's series instead ("" takes
+	// them all).
+	Good string `yaml:"good"`
+	// GoodMetric, when set, is the counter of the successful events,
+	// another counter of the contract than Metric. Every event it counts
+	// must also be one of Total's, or bad events come out negative.
+	GoodMetric string `yaml:"goodMetric"`
 }
 
 // BadCounter is the counter the bad events are read from.
@@ -138,6 +158,12 @@ func (e *EventRatio) BadCounter() string {
 		return e.BadMetric
 	}
 	return e.Metric
+}
+
+// CountsGood says whether the SLI names its good events (Good or
+// GoodMetric): its bad events are then all events less the good ones.
+func (e *EventRatio) CountsGood() bool {
+	return e.GoodMetric != "" || strings.TrimSpace(e.Good) != ""
 }
 
 // Latency counts requests slower than Threshold as bad, from a histogram.

@@ -84,6 +84,50 @@ func TestFailuresMayComeFromACounterOfTheirOwn(t *testing.T) {
 	require.ErrorContains(t, s.Validate(), "events.badMetric: expected another counter than metric")
 }
 
+func TestAnSLIMayNameItsGoodEventsInstead(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	svc.Metrics = append(svc.Metrics, model.Metric{Name: "ok_total", Type: model.Counter, Labels: []string{"kind"}})
+	e := svc.SLOs[0].SLI.Events
+	e.Bad, e.Good = "", `status!~"5..",status!="429"`
+	require.NoError(t, s.Validate())
+	require.True(t, e.CountsGood())
+	total, bad := svc.EventSelectors(e)
+	require.Empty(t, bad, "bad events are total - good, no selector")
+	require.Equal(t, total[:len(total)-1]+`,status!~"5..",status!="429"}`, svc.GoodSelector(e), "good events are among the total's")
+
+	e.GoodMetric, e.Good = "ok_total", `kind="served"`
+	require.NoError(t, s.Validate())
+	require.Equal(t, `ok_total{job="tensor-wasm",kind="served"}`, svc.GoodSelector(e))
+	e.Good = ""
+	require.NoError(t, s.Validate(), "a counter of successes may count all its series")
+
+	for _, tc := range []struct {
+		name             string
+		bad, badMetric   string
+		good, goodMetric string
+		want             string
+	}{
+		{"bad and good", `status=~"5.."`, "", `status="200"`, "", `events.bad: expected either bad events (bad, badMetric) or good events (good, goodMetric), got both; leave bad out`},
+		{"a bad counter and a good one", "", "ok_total", "", "ok_total", `events.badMetric: expected either bad events (bad, badMetric) or good events (good, goodMetric), got both`},
+		{"the counter of all events as the good one", "", "", `status="200"`, svc.SLOs[0].SLI.Events.Metric, `events.goodMetric: expected another counter than metric`},
+		{"a good counter not in the contract", "", "", "", "nope_total", `events.goodMetric: expected a counter of the service's metric contract, got "nope_total"`},
+		{"a good counter that is no counter", "", "", "", svc.SLOs[1].SLI.MetricName(), `events.goodMetric: expected a counter, but the contract declares`},
+		{"good matchers on a label the good counter lacks", "", "", `status="200"`, "ok_total", `events.good: label "status" is not among ok_total's labels`},
+		{"good matchers that do not parse", "", "", `status=200`, "", `events.good: expected PromQL label matchers`},
+		{"no events picked", "", "", "", "", `events.bad: expected matchers that pick the bad events, such as status=~"5.." (or good with matchers that pick the good ones)`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := catalog.TensorWasm()
+			svc := &s.Services[0]
+			svc.Metrics = append(svc.Metrics, model.Metric{Name: "ok_total", Type: model.Counter, Labels: []string{"kind"}})
+			e := svc.SLOs[0].SLI.Events
+			e.Bad, e.BadMetric, e.Good, e.GoodMetric = tc.bad, tc.badMetric, tc.good, tc.goodMetric
+			require.ErrorContains(t, s.Validate(), "services[0].slos[0].sli."+tc.want)
+		})
+	}
+}
+
 func TestOwnLabelsMayNotTakeGeneratedNames(t *testing.T) {
 	s := catalog.TensorWasm()
 	o := &s.Services[0].SLOs[0]

@@ -58,14 +58,30 @@ func mustMatchers(s string) []*labels.Matcher {
 
 // EventSelectors returns the selectors of an event-ratio SLI: all events, and
 // the bad ones among them (from the counter of failures, if it has one).
+// An SLI that names its good events (CountsGood) has no selector of bad
+// events: bad is then "", and GoodSelector gives the good ones.
 // The SLI must have passed Validate.
 func (s *Service) EventSelectors(e *EventRatio) (total, bad string) {
 	t := mustMatchers(e.Total)
-	if e.BadMetric != "" {
+	switch {
+	case e.CountsGood():
+		return s.Series(e.Metric, t...), ""
+	case e.BadMetric != "":
 		return s.Series(e.Metric, t...), s.Series(e.BadMetric, mustMatchers(e.Bad)...)
 	}
 	b := append(append([]*labels.Matcher{}, t...), mustMatchers(e.Bad)...)
 	return s.Series(e.Metric, t...), s.Series(e.Metric, b...)
+}
+
+// GoodSelector returns, for an SLI that names its good events, the
+// selector of those: Good among Total's events of Metric, or Good on the
+// counter of successes. The SLI must have passed Validate and CountsGood.
+func (s *Service) GoodSelector(e *EventRatio) string {
+	if e.GoodMetric != "" {
+		return s.Series(e.GoodMetric, mustMatchers(e.Good)...)
+	}
+	g := append(mustMatchers(e.Total), mustMatchers(e.Good)...)
+	return s.Series(e.Metric, g...)
 }
 
 // HistogramSelectors returns, for a latency SLI, the selector of all

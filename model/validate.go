@@ -357,6 +357,10 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 		e := sli.Events
 		m := v.metric(p+".events.metric", s, e.Metric, Counter)
 		v.matchers(p+".events.total", s, m, e.Total)
+		if e.CountsGood() {
+			v.goodEvents(p, s, m, e)
+			break
+		}
 		if e.BadMetric != "" {
 			if e.BadMetric == e.Metric {
 				v.addf(p+".events.badMetric", "expected another counter than metric %q; to pick failures of one counter, leave badMetric out and set bad", e.Metric)
@@ -365,7 +369,7 @@ func (v *validator) sli(p string, s *Service, sli *SLI) {
 			break
 		}
 		if strings.TrimSpace(e.Bad) == "" {
-			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\"")
+			v.addf(p+".events.bad", "expected matchers that pick the bad events, such as status=~\"5..\" (or good with matchers that pick the good ones)")
 		}
 		v.matchers(p+".events.bad", s, m, e.Bad)
 	case sli.Latency != nil:
@@ -395,6 +399,30 @@ func bounds(bs []float64) string {
 		s += Decimal(b)
 	}
 	return s + "]"
+}
+
+// goodEvents checks an events SLI that names its good events: it names
+// no bad ones too (the one would contradict the other), a counter of
+// successes is another counter of the contract, and good events of Metric
+// itself are picked by at least one matcher, or every event would be good.
+func (v *validator) goodEvents(p string, s *Service, m *Metric, e *EventRatio) {
+	for _, f := range []struct{ field, value string }{{"bad", e.Bad}, {"badMetric", e.BadMetric}} {
+		if strings.TrimSpace(f.value) != "" {
+			v.addf(p+".events."+f.field, "expected either bad events (bad, badMetric) or good events (good, goodMetric), got both; "+
+				"leave %s out: the bad events are all events less the good ones", f.field)
+		}
+	}
+	if e.GoodMetric != "" {
+		if e.GoodMetric == e.Metric {
+			v.addf(p+".events.goodMetric", "expected another counter than metric %q; to pick successes of one counter, leave goodMetric out and set good", e.Metric)
+		}
+		v.matchers(p+".events.good", s, v.metric(p+".events.goodMetric", s, e.GoodMetric, Counter), e.Good)
+		return
+	}
+	if ms, err := ParseMatchers(e.Good); err == nil && len(ms) == 0 {
+		v.addf(p+".events.good", "expected matchers that pick the good events, such as status!~\"5..\"")
+	}
+	v.matchers(p+".events.good", s, m, e.Good)
 }
 
 // metric looks a name up in the contract and checks its type.

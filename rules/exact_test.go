@@ -64,8 +64,9 @@ const (
 	bridge = 2 * time.Minute
 )
 
-// exactSpec is one service whose availability SLO counts exactMetric.
-func exactSpec(t *testing.T, interval time.Duration) *model.Service {
+// exactSpec is one service whose availability SLO counts exactMetric: its
+// failures, or with good all events less its successes.
+func exactSpec(t *testing.T, interval time.Duration, good bool) *model.Service {
 	t.Helper()
 	s := model.Spec{Name: "exact", Version: "1.0.0", Services: []model.Service{{
 		Name:               exactService,
@@ -76,7 +77,7 @@ func exactSpec(t *testing.T, interval time.Duration) *model.Service {
 		Metrics:            []model.Metric{{Name: exactMetric, Type: model.Counter, Labels: []string{"status"}}},
 		SLOs: []model.SLO{{
 			Name: "availability", Objective: 0.99,
-			SLI: model.SLI{Events: &model.EventRatio{Metric: exactMetric, Bad: `status=~"5.."`}},
+			SLI: model.SLI{Events: exactSLI(good)},
 			Tiers: []model.Tier{{Name: "fast", Alert: "availability-fast-burn", Severity: model.Page,
 				Long: model.Duration(time.Hour), Short: model.Duration(5 * time.Minute), Factor: 14.4}},
 		}},
@@ -449,21 +450,44 @@ func TestEventTilesAreExact(t *testing.T) {
 			for name, build := range exactScenarios(interval, scrape) {
 				t.Run(fmt.Sprintf("%s/eval %s/scrape %s", name, model.Duration(interval), model.Duration(scrape)), func(t *testing.T) {
 					t.Parallel()
-					checkExact(t, interval, scrape, build)
+					checkExact(t, interval, scrape, build, false)
 				})
 			}
 		}
 	}
 }
 
-func checkExact(t *testing.T, interval, scrape time.Duration, build func(*rand.Rand, map[string][]time.Time, time.Time) scenario) {
+// exactSLI picks the failures, or the successes (the bad events are then
+// all events less the good ones).
+func exactSLI(good bool) *model.EventRatio {
+	if good {
+		return &model.EventRatio{Metric: exactMetric, Good: `status!~"5.."`}
+	}
+	return &model.EventRatio{Metric: exactMetric, Bad: `status=~"5.."`}
+}
+
+// TestEventTilesOfAllLessGoodAreExact replays every scenario with an SLI
+// that names its successes: all events less the good ones count the
+// failures exactly as their own selector does, restarts, gaps and failed
+// scrapes included, since each series' tile is the same in both sums.
+func TestEventTilesOfAllLessGoodAreExact(t *testing.T) {
+	interval, scrape := time.Minute, 15*time.Second
+	for name, build := range exactScenarios(interval, scrape) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			checkExact(t, interval, scrape, build, true)
+		})
+	}
+}
+
+func checkExact(t *testing.T, interval, scrape time.Duration, build func(*rand.Rand, map[string][]time.Time, time.Time) scenario, good bool) {
 	ctx := context.Background()
 	end := at(2 * time.Hour)
 	grids := map[string][]time.Time{}
 	sc := build(rand.New(rand.NewPCG(1, uint64(interval+scrape))), grids, end)
 	stored := scrapeAll(sc.targets, grids)
 
-	svc := exactSpec(t, interval)
+	svc := exactSpec(t, interval, good)
 	groups, err := rules.Build(svc, "1.0.0")
 	require.NoError(t, err)
 	ev, err := evaluator.New(groups.Groups...)

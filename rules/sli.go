@@ -37,8 +37,25 @@ func (b *builder) sloRules(o model.SLO) []rulefmt.Rule {
 // falls back to 0 rather than leaving the SLI empty. A latency SLI's bad
 // count has no fallback: a threshold bucket that stops matching must show as
 // missing data, never as a perfect SLI.
+//
+// An events SLI that names its good events counts bad = all - good, the
+// latency SLI's shape: each term is an exact tile of its own counters, so
+// the difference is exact too, whichever counter restarts. Its good count
+// falls back to 0: good series appear only with the first success (a
+// labelled counter, or one restarted into a total outage), and an outage
+// with none must show every event bad, never vanish. A good selector that
+// stops matching therefore shows as every event failing: loud, never a
+// perfect SLI. For the same reason its SLOUnmeasured alert watches the
+// total's series (measuredSelector), not the good ones': no success yet is
+// no missing data. A tile's bad count is not clamped at 0: when the good
+// counter is scraped apart from the total and runs a scrape ahead, the
+// next tile gives the difference back, and windows summing both stay exact.
 func (b *builder) eventTiles(o model.SLO, tile model.Duration) (bad, total string) {
 	switch {
+	case o.SLI.Events != nil && o.SLI.Events.CountsGood():
+		all, _ := b.svc.EventSelectors(o.SLI.Events)
+		good := b.svc.GoodSelector(o.SLI.Events)
+		return b.expr(`%s - (%s or vector(0))`, counted(all, tile), counted(good, tile)), b.expr(`%s`, counted(all, tile))
 	case o.SLI.Events != nil:
 		all, failed := b.svc.EventSelectors(o.SLI.Events)
 		return b.expr(`%s or vector(0)`, counted(failed, tile)), b.expr(`%s`, counted(all, tile))

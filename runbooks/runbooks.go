@@ -236,6 +236,10 @@ func queries(w *writer, in Input, o model.SLO, id string) {
 	}
 	w.f("The same SLI from raw series, over any window (here 1h):\n\n")
 	switch {
+	case o.SLI.Events != nil && o.SLI.Events.CountsGood():
+		total, _ := in.Service.EventSelectors(o.SLI.Events)
+		good := in.Service.GoodSelector(o.SLI.Events)
+		w.f("```promql\n(sum(rate(%[1]s[1h])) - (sum(rate(%[2]s[1h])) or vector(0)))\n  /\nsum(rate(%[1]s[1h]))\n```\n\n", total, good)
 	case o.SLI.Events != nil:
 		total, bad := in.Service.EventSelectors(o.SLI.Events)
 		w.f("```promql\nsum(rate(%s[1h]))\n  /\nsum(rate(%s[1h]))\n```\n\n", bad, total)

@@ -275,3 +275,21 @@ func TestEveryRunbookLinksThePanelsOfItsAlertsSLIAndWindows(t *testing.T) {
 	}
 	require.NotZero(t, checked)
 }
+
+// An SLI that names its good events has no selector of bad ones: its
+// runbook's raw-series query is all events less the good ones, with no
+// good series (a total outage since a restart) counting as none.
+func TestARunbookOfGoodEventsQueriesAllLessGood(t *testing.T) {
+	s := catalog.TensorWasm()
+	svc := &s.Services[0]
+	svc.Metrics = append(svc.Metrics, model.Metric{Name: "ok_total", Type: model.Counter})
+	e := svc.SLOs[0].SLI.Events
+	e.Bad, e.GoodMetric = "", "ok_total"
+	require.NoError(t, s.Validate())
+	b, err := bundle.Build(s)
+	require.NoError(t, err)
+	doc, ok := b.File(file(svc.SLOs[0].Tiers[0].Alert))
+	require.True(t, ok)
+	total, _ := svc.EventSelectors(e)
+	require.Contains(t, string(doc), "(sum(rate("+total+"[1h])) - (sum(rate(ok_total{job=\"tensor-wasm\"}[1h])) or vector(0)))\n  /\nsum(rate("+total+"[1h]))")
+}

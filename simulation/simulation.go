@@ -58,6 +58,13 @@ func For(svc *model.Service) Scenario {
 					h.StatusLabel = m.Name
 				}
 			}
+			if o.SLI.Events.GoodMetric == "" {
+				for _, m := range mustMatchers(o.SLI.Events.Good) {
+					if m.Matches(sim.StatusOK) && !m.Matches(sim.StatusError) {
+						h.StatusLabel = m.Name
+					}
+				}
+			}
 		case o.SLI.Latency != nil:
 			l := o.SLI.Latency
 			h.Native = h.Native || l.Native

@@ -33,6 +33,8 @@ var importForms = []string{
 	"testdata/import/openslo-v1alpha.yaml",
 	"testdata/import/openslo-v1-list.yaml",
 	"testdata/import/openslo-v1-multi.yaml",
+	"testdata/import/openslo-v1-good.yaml",
+	"testdata/import/sloth-good.yaml",
 	"../examples/import/sloth.yaml",
 	"../examples/import/openslo.yaml",
 }
@@ -129,6 +131,35 @@ func TestFailuresOfACounterOfTheirOwnMapToTwoCounters(t *testing.T) {
 	require.Equal(t, `app_errors_total{job="shop",route="/pay",kind="timeout"}`, bad)
 }
 
+func TestGoodEventsOfACounterOfTheirOwnOrOfSeveralMatchersStayGoodEvents(t *testing.T) {
+	s, _ := load(t, "testdata/import/openslo-v1-good.yaml")
+	svc := service(t, s, "shop")
+	require.Equal(t, map[string]string{"job": "shop"}, svc.Selector)
+	ok := slo(t, svc, "shop_ok").SLI.Events
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", GoodMetric: "http_requests_ok_total"}, ok)
+	total, bad := svc.EventSelectors(ok)
+	require.Equal(t, `http_requests_total{job="shop"}`, total)
+	require.Empty(t, bad, "bad events are total - good, no selector")
+	require.Equal(t, `http_requests_ok_total{job="shop"}`, svc.GoodSelector(ok))
+	m, found := svc.Metric("http_requests_ok_total")
+	require.True(t, found, "the counter of successes is in the contract")
+	require.Equal(t, model.Counter, m.Type)
+
+	served := slo(t, svc, "pay_served").SLI.Events
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", Total: `route="/pay"`, Good: `code!~"5..",code!="429"`}, served)
+	require.Equal(t, `http_requests_total{job="shop",route="/pay",code!~"5..",code!="429"}`, svc.GoodSelector(served))
+}
+
+func TestSlothErrorQueriesOfAllLessGoodMapToGoodEvents(t *testing.T) {
+	s, _ := load(t, "testdata/import/sloth-good.yaml")
+	svc := service(t, s, "store")
+	require.Equal(t, map[string]string{"job": "store"}, svc.Selector)
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", GoodMetric: "http_requests_ok_total"}, slo(t, svc, "requests").SLI.Events)
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", Total: `route="/cart"`, Good: `code!~"5..",code!="429"`}, slo(t, svc, "cart_served").SLI.Events)
+	require.Equal(t, &model.EventRatio{Metric: "http_requests_total", Total: `route="/pay"`, Bad: `code=~"5.."`}, slo(t, svc, "pay_availability").SLI.Events,
+		"one good matcher still maps to its negation as bad events")
+}
+
 func TestOpenSLOAlphaGoodOverTotalBecomesItsExactComplement(t *testing.T) {
 	s, _ := load(t, "testdata/import/openslo-v1alpha.yaml")
 	o := slo(t, service(t, s, "shop"), "shop_availability")
@@ -180,7 +211,7 @@ func TestImportedRulesPassPromtool(t *testing.T) {
 			services++
 		}
 	}
-	require.Equal(t, 11, services)
+	require.Equal(t, 13, services)
 }
 
 // shopFeed simulates the counters and histogram every fixture reads: per
@@ -192,7 +223,7 @@ func shopFeed(start time.Time) evaluator.Feed {
 		rate float64
 	}
 	var all []series
-	for j, job := range []string{"shop", "search", "checkout"} {
+	for j, job := range []string{"shop", "search", "checkout", "store"} {
 		for r, route := range []string{"/pay", "/cart"} {
 			for c, code := range []string{"200", "404", "429", "500", "503"} {
 				rate := float64(1+j) * float64(2+r) * []float64{50, 3, 1.5, 0.7, 0.2}[c]
@@ -203,6 +234,11 @@ func shopFeed(start time.Time) evaluator.Feed {
 				all = append(all, series{labels.FromStrings("__name__", "http_request_duration_seconds_bucket", "job", job, "route", route, "le", le), base * []float64{0.6, 0.9, 0.97, 1}[i]})
 			}
 			all = append(all, series{labels.FromStrings("__name__", "http_request_duration_seconds_count", "job", job, "route", route), base})
+			// The successes again, on a counter of their own that
+			// restarts at resetAt (right after that scrape, on a tile
+			// boundary of every evaluation interval, where the rules'
+			// tiles and rate() both count every event).
+			all = append(all, series{labels.FromStrings("__name__", "http_requests_ok_total", "job", job, "route", route), float64(1+j) * float64(2+r) * (50 + 3 + 1.5)})
 			for k, kind := range []string{"timeout", "panic"} {
 				all = append(all, series{labels.FromStrings("__name__", "app_errors_total", "job", job, "route", route, "kind", kind), float64(1+r) * float64(1+k) * 0.3})
 			}
@@ -211,10 +247,31 @@ func shopFeed(start time.Time) evaluator.Feed {
 	return func(t time.Time, add func(labels.Labels, float64)) {
 		secs := t.Sub(start).Seconds()
 		for _, s := range all {
+			if r, ok := resets[s.ls.String()]; ok && secs > r.Seconds() {
+				add(s.ls, s.rate*(secs-r.Seconds()))
+				continue
+			}
 			add(s.ls, s.rate*secs)
 		}
 	}
 }
+
+// resets are the series of shopFeed that restart from 0 right after the
+// scrape at the given time from the start: every series of the counter of
+// successes, and one request counter series of store. Both lie on tile
+// boundaries of every evaluation interval validation allows (multiples of
+// 4m) and inside the hour the originals are compared over.
+var resets = func() map[string]time.Duration {
+	out := map[string]time.Duration{
+		labels.FromStrings("__name__", "http_requests_total", "job", "store", "route", "/cart", "code", "200").String(): 48 * time.Minute,
+	}
+	for _, job := range []string{"shop", "search", "checkout", "store"} {
+		for _, route := range []string{"/pay", "/cart"} {
+			out[labels.FromStrings("__name__", "http_requests_ok_total", "job", job, "route", route).String()] = 60 * time.Minute
+		}
+	}
+	return out
+}()
 
 // originals are the fixtures' own SLIs as error ratios over 1h, to compare
 // with the converted SLOs' event tiles summed over 1h.
@@ -243,6 +300,16 @@ var originals = []struct {
 		`1 - sum(rate(http_request_duration_seconds_bucket{job="search",le="0.4"}[1h])) / sum(rate(http_request_duration_seconds_count{job="search"}[1h]))`},
 	{"testdata/import/openslo-v1-multi.yaml", "shop", "shop_errors",
 		`sum(rate(http_requests_total{job="shop",code=~"5.."}[1h])) / sum(rate(http_requests_total{job="shop"}[1h]))`},
+	{"testdata/import/openslo-v1-good.yaml", "shop", "shop_ok",
+		`1 - sum(rate(http_requests_ok_total{job="shop"}[1h])) / sum(rate(http_requests_total{job="shop"}[1h]))`},
+	{"testdata/import/openslo-v1-good.yaml", "shop", "pay_served",
+		`1 - sum(rate(http_requests_total{job="shop",route="/pay",code!~"5..",code!="429"}[1h])) / sum(rate(http_requests_total{job="shop",route="/pay"}[1h]))`},
+	{"testdata/import/sloth-good.yaml", "store", "requests",
+		`(sum(rate(http_requests_total{job="store"}[1h])) - sum(rate(http_requests_ok_total{job="store"}[1h]))) / sum(rate(http_requests_total{job="store"}[1h]))`},
+	{"testdata/import/sloth-good.yaml", "store", "cart_served",
+		`(sum(increase(http_requests_total{job="store",route="/cart"}[1h])) - sum(increase(http_requests_total{job="store",route="/cart",code!~"5..",code!="429"}[1h]))) / sum(increase(http_requests_total{job="store",route="/cart"}[1h]))`},
+	{"testdata/import/sloth-good.yaml", "store", "pay_availability",
+		`sum(rate(http_requests_total{job="store",route="/pay",code=~"5.."}[1h])) / sum(rate(http_requests_total{job="store",route="/pay"}[1h]))`},
 }
 
 // The converted SLI gives the error ratio the original query gives, on the
@@ -326,12 +393,15 @@ func TestImportRefusalsSayWhyAndWhatToWrite(t *testing.T) {
 			"total query: sum by (route) gives one ratio per group, but an SLO of the bundle is one ratio over all its events; write one SLO per group with route=\"<value>\" in both queries"},
 		{"a latency bound that is no bucket", sloth(`sum(rate(h_count[5m])) - sum(rate(h_bucket{le=~"0.4|0.5"}[5m]))`, `sum(rate(h_count[5m]))`),
 			"the bucket term must select one bucket bound with le=\"<bound>\"" + `, got {le=~"0.4|0.5"}; write the SLI as a native latency SLI of this project's spec instead: sli: {latency:`},
-		{"a difference of two other series", sloth(`sum(rate(a_total[5m])) - sum(rate(b_total[5m]))`, `sum(rate(a_total[5m]))`),
-			"a difference maps only as <histogram>_count - <histogram>_bucket{le=...} of one histogram, got a_total - b_total"},
+		{"a difference of two other series", sloth(`sum(rate(b_total[5m])) - sum(rate(c_total[5m]))`, `sum(rate(a_total[5m]))`),
+			"in.yaml:8:22: slos[0].sli.events.error_query: bad query: a difference maps as <total query> - <good events>, or as <histogram>_count - <histogram>_bucket{le=...}, " +
+				"but its first term b_total{} is not the total query a_total{}; write the total query as the difference's first term"},
+		{"a difference of the total and good events outside it", sloth(`sum(rate(x_total{route="/a"}[5m])) - sum(rate(x_total{code="2"}[5m]))`, `sum(rate(x_total{route="/a"}[5m]))`),
+			`in.yaml:8:22: slos[0].sli.events.error_query: the good query lacks route="/a", which the total query has, so it would count good events outside the total; add route="/a" to the good query`},
 		{"a bad query outside the total", sloth(`sum(rate(x_total{code="5"}[5m]))`, `sum(rate(x_total{route="/a"}[5m]))`),
 			`the bad query lacks route="/a", which the total query has, so it would count bad events outside the total; add route="/a" to the bad query`},
-		{"good events from another counter", openslo(metric("good", "Prometheus", `sum(rate(ok_total[5m]))`) + metric("total", "Prometheus", `sum(rate(requests_total[5m]))`)),
-			"good events come from ok_total and all events from requests_total; the bundle counts both from one counter"},
+		{"good events of the total's very series", openslo(metric("good", "Prometheus", `sum(rate(x_total{route="/a"}[5m]))`) + metric("total", "Prometheus", `sum(rate(x_total{route="/a"}[5m]))`)),
+			"in.yaml:11:11: spec.indicator.spec.ratioMetric.good: SLO a: the good query selects the same series as the total query: no label matcher picks the good events; add the matchers that pick them to the good query"},
 		{"a Sloth SLI plugin", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    sli:\n      plugin:\n        id: x\n",
 			"in.yaml:8:9: slos[0].sli.plugin: SLI plugins are Sloth code"},
 		{"Sloth SLO plugins", "version: prometheus/v1\nservice: shop\nslos:\n  - name: a\n    objective: 99\n    plugins: {}\n",
@@ -342,8 +412,8 @@ func TestImportRefusalsSayWhyAndWhatToWrite(t *testing.T) {
 			`in.yaml:6:5: slos[0].owner: unknown Sloth field "owner"`},
 		{"a non-Prometheus source", openslo(metric("bad", "Datadog", "x") + metric("total", "Datadog", "y")),
 			`spec.indicator.spec.ratioMetric.total.metricSource.type: SLO a: metric source "Datadog" does not map: the bundle is Prometheus rules`},
-		{"a good query with two extra matchers", openslo(metric("good", "Prometheus", `sum(rate(x_total{code="2",route="/a"}[5m]))`) + metric("total", "Prometheus", `sum(rate(x_total[5m]))`)),
-			`the good query adds 2 matchers to the total's (code="2",route="/a"); bad = total - good is then no single selector. Write the SLI as bad over total instead`},
+		{"a good query outside the total", openslo(metric("good", "Prometheus", `sum(rate(x_total{code="2"}[5m]))`) + metric("total", "Prometheus", `sum(rate(x_total{route="/a"}[5m]))`)),
+			`spec.indicator.spec.ratioMetric.good: SLO a: the good query lacks route="/a", which the total query has, so it would count good events outside the total; add route="/a" to the good query`},
 		{"a calendar month", strings.Replace(openslo(metric("bad", "Prometheus", `sum(rate(x_total{code="5"}[5m]))`)+metric("total", "Prometheus", `sum(rate(x_total[5m]))`)),
 			"  objectives:", "  timeWindow:\n    - duration: 1M\n      isRolling: true\n  objectives:", 1),
 			`spec.timeWindow[0].duration: SLO a: "1M" is a calendar unit with no fixed length (a month has 28 to 31 days)`},

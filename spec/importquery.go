@@ -14,8 +14,9 @@ import (
 )
 
 // sliShape is an imported SLI reduced to what the model keeps: the series
-// of all events and the matchers that pick the bad ones among them, or a
-// histogram and the bucket bound under which a request is good.
+// of all events and the matchers that pick the bad ones among them (or the
+// good ones, when their complement is no selector), or a histogram and the
+// bucket bound under which a request is good.
 type sliShape struct {
 	// metric is the events' counter, or the histogram's base name.
 	metric string
@@ -26,9 +27,24 @@ type sliShape struct {
 	bad []*labels.Matcher
 	// badMetric is the counter of failures when it is not metric.
 	badMetric string
+	// good, with countsGood, are the matchers added to scope to pick the
+	// successes, or with goodMetric all the matchers of that counter's
+	// query: bad = total - good.
+	good       []*labels.Matcher
+	goodMetric string
+	countsGood bool
 	// latency marks a histogram SLI: bad = count - bucket{le=threshold}.
 	latency   bool
 	threshold float64
+}
+
+// picked are the matchers of the events the SLI names apart from all
+// events (bad or good ones), and the counter they are on when not metric.
+func (sh sliShape) picked() ([]*labels.Matcher, string) {
+	if sh.countsGood {
+		return sh.good, sh.goodMetric
+	}
+	return sh.bad, sh.badMetric
 }
 
 // sli writes the shape as a model SLI of a service selected by sel, and
@@ -43,17 +59,18 @@ func (sh sliShape) sli(sel map[string]string, c *contract) model.SLI {
 		rest = append(rest, m)
 		used[m.Name] = true
 	}
-	var bad []*labels.Matcher
-	badUsed := used
-	if sh.badMetric != "" {
-		badUsed = map[string]bool{}
+	picked, other := sh.picked()
+	var kept []*labels.Matcher
+	keptUsed := used
+	if other != "" {
+		keptUsed = map[string]bool{}
 	}
-	for _, m := range sh.bad {
-		if v, ok := sel[m.Name]; ok && sh.badMetric != "" && m.Type == labels.MatchEqual && m.Value == v {
-			continue // the service selector carries it onto the failures' counter too
+	for _, m := range picked {
+		if v, ok := sel[m.Name]; ok && other != "" && m.Type == labels.MatchEqual && m.Value == v {
+			continue // the service selector carries it onto the second counter too
 		}
-		bad = append(bad, m)
-		badUsed[m.Name] = true
+		kept = append(kept, m)
+		keptUsed[m.Name] = true
 	}
 	var ls []string
 	for l := range used {
@@ -65,27 +82,32 @@ func (sh sliShape) sli(sel map[string]string, c *contract) model.SLI {
 		return model.SLI{Latency: &model.Latency{Metric: sh.metric, Matchers: joinMatchers(rest), Threshold: th}}
 	}
 	c.use(sh.metric, model.Counter, ls, nil)
-	e := &model.EventRatio{Metric: sh.metric, Total: joinMatchers(rest), Bad: joinMatchers(bad)}
-	if sh.badMetric != "" {
-		var bls []string
-		for l := range badUsed {
-			bls = append(bls, l)
+	e := &model.EventRatio{Metric: sh.metric, Total: joinMatchers(rest)}
+	if sh.countsGood {
+		e.Good, e.GoodMetric = joinMatchers(kept), other
+	} else {
+		e.Bad, e.BadMetric = joinMatchers(kept), other
+	}
+	if other != "" {
+		var ols []string
+		for l := range keptUsed {
+			ols = append(ols, l)
 		}
-		c.use(sh.badMetric, model.Counter, bls, nil)
-		e.BadMetric = sh.badMetric
+		c.use(other, model.Counter, ols, nil)
 	}
 	return model.SLI{Events: e}
 }
 
 // selectable are the scope's matchers the service selector may take: with
-// a counter of failures, only those its query has too, as the selector
-// applies to both counters.
+// a second counter (of failures or of successes), only those its query has
+// too, as the selector applies to both counters.
 func (sh sliShape) selectable() []*labels.Matcher {
-	if sh.badMetric == "" {
+	picked, other := sh.picked()
+	if other == "" {
 		return sh.scope
 	}
 	in := map[string]bool{}
-	for _, m := range sh.bad {
+	for _, m := range picked {
 		in[m.String()] = true
 	}
 	var out []*labels.Matcher
@@ -210,7 +232,12 @@ func badOverTotal(badQ, totalQ string, bare bool) (sliShape, error) {
 		return sliShape{}, fmt.Errorf("total query: %w", err)
 	}
 	if sub, ok := badE.(*parser.BinaryExpr); ok && sub.Op == parser.SUB {
-		return latencyShape(sub, total, bare)
+		all, errA := readTerm(sub.LHS, bare)
+		good, errG := readTerm(sub.RHS, bare)
+		if errA != nil || errG != nil || strings.HasSuffix(good.metric, "_bucket") {
+			return latencyShape(sub, total, bare)
+		}
+		return totalMinusGood(all, good, total)
 	}
 	bad, err := readTerm(badE, bare)
 	if err != nil {
@@ -226,6 +253,18 @@ func badOverTotal(badQ, totalQ string, bare bool) (sliShape, error) {
 		return sliShape{}, err
 	}
 	return sliShape{metric: total.metric, scope: total.matchers, bad: extra}, nil
+}
+
+// totalMinusGood maps a bad query written as all - good events, Sloth's
+// way of naming good events: all must be the total query itself, so the
+// difference counts failures among the total's events only.
+func totalMinusGood(all, good, total term) (sliShape, error) {
+	if all.metric != total.metric || joinMatchers(sortedMatchers(all.matchers)) != joinMatchers(sortedMatchers(total.matchers)) {
+		return sliShape{}, fmt.Errorf("bad query: a difference maps as <total query> - <good events>, or as <histogram>_count - <histogram>_bucket{le=...}, "+
+			"but its first term %s%s is not the total query %s%s; write the total query as the difference's first term",
+			all.metric, braces(all.matchers), total.metric, braces(total.matchers))
+	}
+	return goodShape(good, total)
 }
 
 // narrower returns the matchers of sub beyond those of all; every matcher
@@ -251,16 +290,18 @@ func narrower(sub, all term, role string) ([]*labels.Matcher, error) {
 		}
 	}
 	if len(extra) == 0 {
-		return nil, fmt.Errorf("the %s query selects the same series as the total query: no label matcher picks the %s events", role, role)
+		return nil, fmt.Errorf("the %s query selects the same series as the total query: no label matcher picks the %s events; add the matchers that pick them to the %s query", role, role, role)
 	}
 	return extra, nil
 }
 
 // goodOverTotal maps an SLI of good and total event queries. Bad events
-// are then total - good, exactly, when the good query adds one matcher to
-// the total's: its negation picks the bad series, and every series matches
-// either the one or the other. A good query of bucket{le=...} over count
-// maps to a latency SLI.
+// are total - good, exactly. When the good query adds one matcher to the
+// total's, its negation picks the bad series (every series matches either
+// the one or the other), and the SLI names its bad events as any other.
+// Good events picked by several matchers, or counted by a counter of their
+// own, have no such complement: the SLI then names its good events. A
+// good query of bucket{le=...} over count maps to a latency SLI.
 func goodOverTotal(goodQ, totalQ string, bare bool) (sliShape, error) {
 	goodE, err := parseQuery(goodQ)
 	if err != nil {
@@ -281,19 +322,24 @@ func goodOverTotal(goodQ, totalQ string, bare bool) (sliShape, error) {
 	if base, ok := strings.CutSuffix(good.metric, "_bucket"); ok && total.metric == base+"_count" {
 		return histogramShape(base, total, good)
 	}
+	return goodShape(good, total)
+}
+
+// goodShape maps good events of term good among all events of term total.
+func goodShape(good, total term) (sliShape, error) {
 	if good.metric != total.metric {
-		return sliShape{}, fmt.Errorf("good events come from %s and all events from %s; the bundle counts both from one counter. "+
-			"Write the good query on %s with one matcher that picks the successes (such as code!~\"5..\")", good.metric, total.metric, total.metric)
+		// Two counters: successes apart from all events (requests_ok_total
+		// and requests_total); the bad tiles are the second's less the first's.
+		return sliShape{metric: total.metric, scope: total.matchers, good: good.matchers, goodMetric: good.metric, countsGood: true}, nil
 	}
 	extra, err := narrower(good, total, "good")
 	if err != nil {
 		return sliShape{}, err
 	}
-	if len(extra) != 1 {
-		return sliShape{}, fmt.Errorf("the good query adds %d matchers to the total's (%s); bad = total - good is then no single selector. "+
-			"Write the SLI as bad over total instead, with the matchers that pick the failures", len(extra), joinMatchers(extra))
+	if len(extra) == 1 {
+		return sliShape{metric: total.metric, scope: total.matchers, bad: []*labels.Matcher{negate(extra[0])}}, nil
 	}
-	return sliShape{metric: total.metric, scope: total.matchers, bad: []*labels.Matcher{negate(extra[0])}}, nil
+	return sliShape{metric: total.metric, scope: total.matchers, good: extra, countsGood: true}, nil
 }
 
 // negate is the matcher that selects exactly the series m does not.

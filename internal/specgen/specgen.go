@@ -2,9 +2,9 @@
 // seed, for property tests over the whole input space: 1 to 4 services with
 // 0 to 4 SLOs each, objectives from 0.5 to 0.99999, periods from 1d to 90d,
 // every evaluation interval validation allows, random tiers in both alerting
-// modes, events and latency SLIs, threshold alerts, and label values full of
-// quotes, backslashes and regular-expression metacharacters under every kind
-// of matcher.
+// modes, events SLIs (naming bad or good events) and latency SLIs,
+// threshold alerts, and label values full of quotes, backslashes and
+// regular-expression metacharacters under every kind of matcher.
 //
 // Every generated spec must pass model validation; Generate panics if it
 // does not, because that is a bug of the generator (or a finding about
@@ -49,7 +49,7 @@ type Witness struct {
 // Generate returns spec number index of the sequence for seed. The same
 // (seed, index) always gives the same spec, so a failure names its input.
 func Generate(seed uint64, index int) Generated {
-	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(index)))}
+	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(index))), alt: rand.New(rand.NewPCG(seed^goodStream, uint64(index)))}
 	s := model.Spec{Name: fmt.Sprintf("gen-%d-%d", seed%1000, index), Version: fmt.Sprintf("%d.%d.%d", g.r.IntN(3), g.r.IntN(20), index)}
 	var out Generated
 	n := 1 + g.r.IntN(4)
@@ -69,7 +69,13 @@ func Generate(seed uint64, index int) Generated {
 	return out
 }
 
-type gen struct{ r *rand.Rand }
+// gen draws every choice from r, but for choices added after specs of a
+// seed were first reported, drawn from alt so the rest of each spec stays
+// as it was.
+type gen struct{ r, alt *rand.Rand }
+
+// goodStream seeds alt apart from r.
+const goodStream = 0x600d
 
 // imported gives some services' tiers what imports from Sloth carry: one
 // alert name shared by every tier of an SLO, or of the whole service, and
@@ -334,9 +340,21 @@ func (g *gen) eventsSLI(svc *model.Service) (model.SLI, Witness) {
 	}
 	good := map[string]string{"route": route, "status": "200", "tenant": "t1"}
 	badL := map[string]string{"route": route, "status": badCode, "tenant": "t1"}
-	return model.SLI{Events: &model.EventRatio{Metric: c.Name, Total: total, Bad: bad}},
-		Witness{Metric: c.Name, Good: good, Bad: badL}
+	e := &model.EventRatio{Metric: c.Name, Total: total, Bad: bad}
+	if g.alt.Float64() < 0.25 {
+		// The SLI names its successes instead: bad = total - good, with
+		// one good matcher or several (whose complement is no selector).
+		e.Bad, e.Good = "", goodStatus[g.alt.IntN(len(goodStatus))]
+		if g.alt.Float64() < 0.5 {
+			e.Good = join(e.Good, `status!="429"`)
+		}
+	}
+	return model.SLI{Events: e}, Witness{Metric: c.Name, Good: good, Bad: badL}
 }
+
+// goodStatus are matchers on the status label that 200 matches and no 5xx
+// status does.
+var goodStatus = []string{`status!~"5.."`, `status=~"[1-4].."`, `status="200"`, `status=~"2..|3..|4.."`, `status!~"5\\d\\d"`}
 
 func join(a, b string) string {
 	if a == "" {
