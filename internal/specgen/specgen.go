@@ -60,7 +60,7 @@ func Generate(seed uint64, index int) Generated {
 	}
 	// Names and severity values as other tools write them, from a stream
 	// of their own, so the rest of every spec stays what it was.
-	imported(rand.New(rand.NewPCG(seed^0x5107, uint64(index))), &s)
+	imported(rand.New(rand.NewPCG(seed^importStream, uint64(index))), &s)
 	s.SetDefaults()
 	if err := s.Validate(); err != nil {
 		panic(fmt.Sprintf("specgen: spec %d of seed %d does not validate: %v\n%s", index, seed, err, YAML(s)))
@@ -74,8 +74,12 @@ func Generate(seed uint64, index int) Generated {
 // as it was.
 type gen struct{ r, alt *rand.Rand }
 
-// goodStream seeds alt apart from r.
-const goodStream = 0x600d
+// goodStream seeds alt apart from r, and importStream imported's stream
+// apart from both.
+const (
+	goodStream   = 0x600d
+	importStream = 0x5107
+)
 
 // imported gives some services' tiers what imports from Sloth carry: one
 // alert name shared by every tier of an SLO, or of the whole service, and
