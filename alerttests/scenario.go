@@ -161,13 +161,7 @@ func (p *planner) sloScenario(r rulefmt.Rule, o model.SLO, cond condition, tier 
 		longest = promtoolSamples - 2
 	}
 	limit := longest - steps(time.Duration(r.For), every) - 11 // fire's tiles, beyond the quiet stretch
-	try := func(q int) (run, error) {
-		run, err := fire(o, cond, every, rate, q, time.Duration(r.For))
-		if err == nil && tier != nil {
-			_, _, err = p.namesakes(o, *tier, run, base) // a stretch where both regimes agree on them
-		}
-		return run, err
-	}
+	try := func(q int) (run, error) { return fire(o, cond, every, rate, q, time.Duration(r.For)) }
 	run, err := quietest(quiet, limit, try)
 	if err != nil && longest < maxSteps {
 		// No scenario fits promtool's limit (a window needing more than
