@@ -2,6 +2,7 @@ package alerttests
 
 import (
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/tensorwasm/obsbundle/model"
@@ -182,6 +183,20 @@ func window(p []float64, k, n int, closed bool, last int) (sum float64, count in
 	return p[hi+1] - p[lo], hi - lo + 1
 }
 
+// withFirst is 1 when a range of n evaluations ending at k holds
+// evaluation 0, whose 4m tile the rules never record (its counters have no
+// earlier sample), else 0.
+func withFirst(k, n int, rg regime) int {
+	lo := k - n + 1
+	if rg.closed {
+		lo = k - n
+	}
+	if lo <= 0 && k >= 0 {
+		return 1
+	}
+	return 0
+}
+
 func prefix(xs []float64) []float64 {
 	p := make([]float64, len(xs)+1)
 	for i, x := range xs {
@@ -232,7 +247,11 @@ func conditionAt(c condition, tiles []float64, every time.Duration, rg regime) f
 		allowed = make([]float64, len(tiles))
 		for j := range tiles {
 			s, cnt := window(p4, j, steps(c.period), rg.closed, j)
+			cnt -= withFirst(j, steps(c.period), rg) // evaluation 0 records no tile
 			allowed[j] = c.budgetRat * s / (float64(cnt) * model.PeriodTile.Std().Seconds())
+			if cnt <= 0 {
+				allowed[j] = math.Inf(1) // no allowance recorded: the tier cannot fire
+			}
 		}
 	}
 	return func(k int) (bool, float64) {
@@ -340,9 +359,7 @@ func budgetTier(c condition, tiles, pt, p4, allowed []float64, k int, every time
 		return false, 0
 	}
 	_, count := window(p4, k, steps(c.period), rg.closed, j)
-	if lo := k - steps(c.period) + 1; lo <= 0 || (rg.closed && lo-1 <= 0) {
-		count-- // evaluation 0 records no tile (see coverage)
-	}
+	count -= withFirst(k, steps(c.period), rg) // evaluation 0 records no tile (see coverage)
 	longV := bad(c.long) / c.long.Seconds()
 	shortV := bad(c.short) / c.short.Seconds()
 	limit := c.factor * allowed[j]

@@ -205,6 +205,14 @@ func (p *planner) seen(o2 model.SLO, parts []part) (float64, error) {
 	var all, bad int
 	var err error
 	switch l := o2.SLI.Latency; {
+	case o2.SLI.Events != nil && o2.SLI.Events.CountsGood():
+		total, _ := p.svc.EventSelectors(o2.SLI.Events)
+		if all, err = count(total, false); err != nil {
+			return 0, err
+		}
+		var good int
+		good, err = count(p.svc.GoodSelector(o2.SLI.Events), false)
+		bad = all - good
 	case o2.SLI.Events != nil:
 		total, failed := p.svc.EventSelectors(o2.SLI.Events)
 		if all, err = count(total, false); err != nil {
