@@ -152,14 +152,6 @@ type EventRatio struct {
 	GoodMetric string `yaml:"goodMetric"`
 }
 
-// BadCounter is the counter the bad events are read from.
-func (e *EventRatio) BadCounter() string {
-	if e.BadMetric != "" {
-		return e.BadMetric
-	}
-	return e.Metric
-}
-
 // CountsGood says whether the SLI names its good events (Good or
 // GoodMetric): its bad events are then all events less the good ones.
 func (e *EventRatio) CountsGood() bool {
