@@ -575,7 +575,7 @@ func (s *SLOResult) budgetSpent(t time.Time, rangeLen time.Duration) *float64 {
 // ClassOf says who hears of an alert, from Sloth's sloth_severity or the
 // severity label.
 func ClassOf(l map[string]string) string {
-	for _, name := range []string{"sloth_severity", model.LabelSeverity} {
+	for _, name := range []string{model.LabelSlothSeverity, model.LabelSeverity} {
 		switch strings.ToLower(l[name]) {
 		case "page", "critical", "pager", "pageteam":
 			return ClassPage

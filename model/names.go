@@ -28,6 +28,11 @@ const (
 	LabelGenerator = "generator_version"
 )
 
+// LabelSlothSeverity is the label Sloth puts on its page (page) and
+// ticket (ticket) alerts; tiers imported from Sloth keep it, for the
+// routes written for them.
+const LabelSlothSeverity = "sloth_severity"
+
 // ReservedLabel says whether a label name is one the generator sets itself
 // (or Prometheus gives a meaning), which a spec's own labels may not reuse.
 func ReservedLabel(name string) bool {

@@ -196,7 +196,7 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string, ide
 			continue
 		}
 		where := fmt.Sprintf("service %s, SLO %s, %s", svc, slo, which.field)
-		ls := merged(merged(identity, im.keepNames(a.labels, tierReserved, where+" labels")), map[string]string{slothSeverityLabel: string(which.sev)})
+		ls := merged(merged(identity, im.keepNames(a.labels, tierReserved, where+" labels")), map[string]string{model.LabelSlothSeverity: string(which.sev)})
 		as := im.keepNames(a.annotations, model.ReservedAnnotation, where+" annotations")
 		for _, t := range standardTiers {
 			if t.Severity != which.sev {
@@ -217,9 +217,6 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string, ide
 // tier may set its own severity value (model.Tier.SeverityLabel).
 func tierReserved(name string) bool { return name != model.LabelSeverity && model.ReservedLabel(name) }
 
-// slothSeverityLabel is the label Sloth puts on its page (page) and ticket
-// (ticket) alerts, which routes written for them may match.
-const slothSeverityLabel = "sloth_severity"
 
 // slothAlert is one of Sloth's alerts, over the defaults in common.
 type slothAlert struct {
