@@ -217,7 +217,6 @@ func (im *importer) slothTiers(n *yaml.Node, path, svc, slo, rawName string, ide
 // tier may set its own severity value (model.Tier.SeverityLabel).
 func tierReserved(name string) bool { return name != model.LabelSeverity && model.ReservedLabel(name) }
 
-
 // slothAlert is one of Sloth's alerts, over the defaults in common.
 type slothAlert struct {
 	disable             bool
