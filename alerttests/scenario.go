@@ -358,7 +358,7 @@ func (p *planner) notGoodSeries(e *model.EventRatio) ([]part, string, error) {
 		return nil, "", err
 	}
 	for _, m := range ms {
-		all, err := concrete(p.svc.Series(e.Metric, append(append([]*labels.Matcher{}, scope...), negated(m))...))
+		all, err := concrete(p.svc.Series(e.Metric, append(append([]*labels.Matcher{}, scope...), model.NegatedMatcher(m))...))
 		if err != nil {
 			continue
 		}
@@ -367,15 +367,6 @@ func (p *planner) notGoodSeries(e *model.EventRatio) ([]part, string, error) {
 		}
 	}
 	return nil, "", fmt.Errorf("no series of %s escapes the good events %s", total, goodSel)
-}
-
-// negated is the matcher that selects exactly the values m does not.
-func negated(m *labels.Matcher) *labels.Matcher {
-	t := map[labels.MatchType]labels.MatchType{
-		labels.MatchEqual: labels.MatchNotEqual, labels.MatchNotEqual: labels.MatchEqual,
-		labels.MatchRegexp: labels.MatchNotRegexp, labels.MatchNotRegexp: labels.MatchRegexp,
-	}[m.Type]
-	return labels.MustNewMatcher(t, m.Name, m.Value)
 }
 
 // quantileScenario puts every observation of the histogram in buckets

@@ -103,6 +103,16 @@ func (s *Service) QuantileSelector(q *QuantileOver) string {
 	return s.Series(BucketSeries(q.Metric), mustMatchers(q.Matchers)...)
 }
 
+// NegatedMatcher is the matcher that selects exactly the values m does
+// not: good events picked by one matcher make its negation pick the bad.
+func NegatedMatcher(m *labels.Matcher) *labels.Matcher {
+	t := map[labels.MatchType]labels.MatchType{
+		labels.MatchEqual: labels.MatchNotEqual, labels.MatchNotEqual: labels.MatchEqual,
+		labels.MatchRegexp: labels.MatchNotRegexp, labels.MatchNotRegexp: labels.MatchRegexp,
+	}[m.Type]
+	return labels.MustNewMatcher(t, m.Name, m.Value)
+}
+
 // LeMatcher matches the bucket whose upper bound is v. Integral bounds are
 // spelled "1" by most client libraries and "1.0" once Prometheus 3
 // normalises them, so both spellings match.

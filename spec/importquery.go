@@ -337,18 +337,9 @@ func goodShape(good, total term) (sliShape, error) {
 		return sliShape{}, err
 	}
 	if len(extra) == 1 {
-		return sliShape{metric: total.metric, scope: total.matchers, bad: []*labels.Matcher{negate(extra[0])}}, nil
+		return sliShape{metric: total.metric, scope: total.matchers, bad: []*labels.Matcher{model.NegatedMatcher(extra[0])}}, nil
 	}
 	return sliShape{metric: total.metric, scope: total.matchers, good: extra, countsGood: true}, nil
-}
-
-// negate is the matcher that selects exactly the series m does not.
-func negate(m *labels.Matcher) *labels.Matcher {
-	t := map[labels.MatchType]labels.MatchType{
-		labels.MatchEqual: labels.MatchNotEqual, labels.MatchNotEqual: labels.MatchEqual,
-		labels.MatchRegexp: labels.MatchNotRegexp, labels.MatchNotRegexp: labels.MatchRegexp,
-	}[m.Type]
-	return labels.MustNewMatcher(t, m.Name, m.Value)
 }
 
 const nativeLatency = "write the SLI as a native latency SLI of this project's spec instead: " +
