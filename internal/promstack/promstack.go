@@ -10,7 +10,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -112,15 +111,6 @@ func Import(t testing.TB, openMetrics, dataDir string) {
 	require.NoError(t, os.MkdirAll(dataDir, 0o755))
 	out, err := exec.Command(promtool, "tsdb", "create-blocks-from", "openmetrics", openMetrics, dataDir).CombinedOutput()
 	require.NoError(t, err, "promtool: %s", tail(out, 2000))
-}
-
-// FreeAddr returns a free 127.0.0.1 address.
-func FreeAddr(t testing.TB) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // Prometheus starts Debian's Prometheus on dataDir with the rule files (no
