@@ -15,6 +15,7 @@ import (
 	"github.com/tensorwasm/obsbundle/internal/debian"
 	"github.com/tensorwasm/obsbundle/internal/promstack"
 	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/promapi"
 	"github.com/tensorwasm/obsbundle/rules"
 )
 
@@ -154,22 +155,14 @@ func nativeSpec(t *testing.T) model.Spec {
 // rulesHealthy says whether the stack's Prometheus holds want rules, each
 // evaluated without error.
 func rulesHealthy(t *testing.T, s *stack, want int) bool {
-	var r struct {
-		Data struct {
-			Groups []struct {
-				Rules []struct {
-					Name      string `json:"name"`
-					Health    string `json:"health"`
-					LastError string `json:"lastError"`
-				} `json:"rules"`
-			} `json:"groups"`
-		} `json:"data"`
-	}
-	if !getJSON(t, s.ctx, "http://"+s.promAddr+"/api/v1/rules", &r) {
+	c, err := promapi.New("Prometheus", "http://"+s.promAddr, promapi.Options{})
+	require.NoError(t, err)
+	groups, err := c.Rules(s.ctx)
+	if err != nil {
 		return false
 	}
 	n := 0
-	for _, g := range r.Data.Groups {
+	for _, g := range groups {
 		for _, rule := range g.Rules {
 			require.NotEqual(t, "err", rule.Health, "%s: %s", rule.Name, rule.LastError)
 			require.Empty(t, rule.LastError, rule.Name)

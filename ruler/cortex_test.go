@@ -382,29 +382,16 @@ func get(ctx context.Context, u string) error {
 	return nil
 }
 
-// apiRules is /api/v1/rules as Prometheus and Cortex answer it.
-type apiRules struct {
-	Groups []struct {
-		Name     string  `json:"name"`
-		Interval float64 `json:"interval"`
-		Rules    []struct {
-			Name      string `json:"name"`
-			Health    string `json:"health"`
-			LastError string `json:"lastError"`
-		} `json:"rules"`
-	} `json:"groups"`
-}
-
 // healthy says whether Cortex has loaded every group of the bundle and
 // evaluated every rule in it without error; an error fails the test.
 func (tn *tenant) healthy() bool {
 	tn.t.Helper()
-	var r apiRules
-	if err := tn.cortex.API(tn.ctx, "/api/v1/rules", nil, &r); err != nil {
+	groups, err := tn.cortex.Rules(tn.ctx)
+	if err != nil {
 		return false
 	}
 	rules := map[string]int{}
-	for _, g := range r.Groups {
+	for _, g := range groups {
 		for _, rule := range g.Rules {
 			require.Empty(tn.t, rule.LastError, "group %s rule %s", g.Name, rule.Name)
 			if rule.Health != "ok" {

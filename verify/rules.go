@@ -10,42 +10,20 @@ import (
 
 	"github.com/tensorwasm/obsbundle/internal/rulefmt"
 	"github.com/tensorwasm/obsbundle/model"
+	"github.com/tensorwasm/obsbundle/promapi"
 )
-
-// apiGroup is a rule group as /api/v1/rules shows it.
-type apiGroup struct {
-	Name           string    `json:"name"`
-	File           string    `json:"file"`
-	Interval       float64   `json:"interval"`
-	EvaluationTime float64   `json:"evaluationTime"`
-	Rules          []apiRule `json:"rules"`
-}
-
-type apiRule struct {
-	Name           string            `json:"name"`
-	Query          string            `json:"query"`
-	Duration       float64           `json:"duration"`
-	Labels         map[string]string `json:"labels"`
-	Annotations    map[string]string `json:"annotations"`
-	Health         string            `json:"health"`
-	LastError      string            `json:"lastError"`
-	EvaluationTime float64           `json:"evaluationTime"`
-	Type           string            `json:"type"`
-}
 
 // ruleDrift compares the groups Prometheus has loaded with the bundle's:
 // every group present once, at the bundle's interval, with the same rules
 // in the same order (names, expressions, for, labels, annotations), every
 // rule healthy and every group evaluating within its interval.
 func ruleDrift(ctx context.Context, cfg Config, r *Report) error {
-	var data struct {
-		Groups []apiGroup `json:"groups"`
-	}
-	if err := cfg.Prometheus.API(ctx, "/api/v1/rules", nil, &data); err != nil {
+	groups, err := cfg.Prometheus.Rules(ctx)
+	if err != nil {
 		return err
 	}
-	loaded := map[string][]apiGroup{}
-	for _, g := range data.Groups {
+	loaded := map[string][]promapi.RuleGroup{}
+	for _, g := range groups {
 		loaded[g.Name] = append(loaded[g.Name], g)
 	}
 	unevaluated := 0
@@ -67,7 +45,7 @@ func ruleDrift(ctx context.Context, cfg Config, r *Report) error {
 	return nil
 }
 
-func compareGroup(r *Report, want rulefmt.RuleGroup, got apiGroup) int {
+func compareGroup(r *Report, want rulefmt.RuleGroup, got promapi.RuleGroup) int {
 	subject := "group " + want.Name
 	interval := time.Duration(want.Interval)
 	if interval == 0 {
