@@ -22,8 +22,12 @@ type Route struct {
 // latency histogram, split by route, method and status.
 type HTTP struct {
 	Requests string // counter name
-	Duration string // histogram base name ("" for none)
-	Buckets  []float64
+	// Successes and Failures, when set, name counters of the successful
+	// and of the failed requests alone, with the same labels: the second
+	// counter an SLI reads its good or bad events from.
+	Successes, Failures string
+	Duration            string // histogram base name ("" for none)
+	Buckets             []float64
 	// RouteLabel names the route label (route, endpoint, ...); StatusLabel
 	// the status code's (default "status").
 	RouteLabel, StatusLabel string
@@ -62,6 +66,8 @@ type httpCounts struct {
 	nativeGood   []float64
 	nativeBad    []float64
 	goodL, badL  labels.Labels
+	successL     labels.Labels // Successes' series
+	failureL     labels.Labels // Failures'
 	bucketLabels [2][]labels.Labels
 	countL, sumL [2]labels.Labels
 }
@@ -125,6 +131,12 @@ func (h *HTTP) Scrape(now time.Time, add func(labels.Labels, float64)) {
 		c := h.counts[r.Path+" "+r.Method]
 		add(c.goodL, c.good)
 		add(c.badL, c.bad)
+		if h.Successes != "" {
+			add(c.successL, c.good)
+		}
+		if h.Failures != "" {
+			add(c.failureL, c.bad)
+		}
 		if h.Duration == "" {
 			continue
 		}
@@ -228,6 +240,8 @@ func (h *HTTP) init() {
 		c := &httpCounts{
 			goodL:       series(h.Requests, StatusOK),
 			badL:        series(h.Requests, StatusError),
+			successL:    series(h.Successes, StatusOK),
+			failureL:    series(h.Failures, StatusError),
 			bucketsGood: make([]float64, len(h.Buckets)),
 			bucketsBad:  make([]float64, len(h.Buckets)),
 		}

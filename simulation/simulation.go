@@ -27,7 +27,8 @@ import (
 type Scenario func(start time.Time, incident sim.Incident) *sim.Scenario
 
 // For simulates any service from its model: an HTTP service whose request
-// counter is the first events SLI's, whose latency histogram is the first
+// counter is the first events SLI's (with its counter of good or of bad
+// events, if it names one), whose latency histogram is the first
 // latency SLI's, at 10 requests a second spread over the routes its SLIs
 // name, each well under its latency threshold, so only an incident's bad
 // events count against an SLO.
@@ -52,17 +53,16 @@ func For(svc *model.Service) Scenario {
 	for _, o := range svc.SLOs {
 		switch {
 		case o.SLI.Events != nil && h.Requests == "":
-			h.Requests = o.SLI.Events.Metric
-			for _, m := range mustMatchers(o.SLI.Events.Bad) {
+			e := o.SLI.Events
+			h.Requests, h.Successes, h.Failures = e.Metric, e.GoodMetric, e.BadMetric
+			for _, m := range mustMatchers(e.Bad) {
 				if m.Matches(sim.StatusError) && !m.Matches(sim.StatusOK) {
 					h.StatusLabel = m.Name
 				}
 			}
-			if o.SLI.Events.GoodMetric == "" {
-				for _, m := range mustMatchers(o.SLI.Events.Good) {
-					if m.Matches(sim.StatusOK) && !m.Matches(sim.StatusError) {
-						h.StatusLabel = m.Name
-					}
+			for _, m := range mustMatchers(e.Good) {
+				if m.Matches(sim.StatusOK) && !m.Matches(sim.StatusError) {
+					h.StatusLabel = m.Name
 				}
 			}
 		case o.SLI.Latency != nil:

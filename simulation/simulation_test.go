@@ -90,3 +90,40 @@ func TestSimulationOfANativeHistogramSLOAgreesWithAnalysis(t *testing.T) {
 		require.Equal(t, c.Ratio >= c.Tier.Threshold(c.SLO.BudgetRatio()), c.Simulated.Caught, "%s at %g", c.Tier.Alert, c.Ratio)
 	}
 }
+
+// An availability SLO that reads its bad or its good events from a counter
+// of their own (errors_total beside requests_total, as Sloth and OpenSLO
+// files often do): the simulated service counts them there too, and the
+// replay agrees with the analysis for every page tier and ratio.
+func TestSimulationOfTwoCounterSLIsAgreesWithAnalysis(t *testing.T) {
+	for _, style := range []string{"badMetric", "goodMetric"} {
+		t.Run(style, func(t *testing.T) {
+			s := catalog.TensorWasm()
+			svc := &s.Services[0]
+			o := svc.SLOs[0]
+			o.Tiers = o.Tiers[:2] // the page tiers: six hours of history
+			counter := model.Metric{Name: "tensorwasm_http_" + style + "_total", Type: model.Counter, Help: "Requests counted apart.",
+				Labels: svc.Metrics[0].Labels}
+			e := *o.SLI.Events
+			if style == "badMetric" {
+				e.BadMetric = counter.Name
+			} else {
+				e.Bad, e.Good, e.GoodMetric = "", `status=~"[1-4].."`, counter.Name
+			}
+			o.SLI.Events = &e
+			svc.Metrics = append(svc.Metrics, counter)
+			svc.SLOs, svc.Alerts = []model.SLO{o}, nil
+			require.NoError(t, s.Validate())
+			groups, err := rules.Build(svc, s.Version)
+			require.NoError(t, err)
+			cells := report.Analyze(svc)
+			require.Len(t, cells, 2*len(report.Ratios))
+			require.NoError(t, simulation.Simulate(context.Background(), svc, groups, simulation.For(svc), cells))
+			for _, c := range cells {
+				require.True(t, c.Agrees(svc),
+					"%s at %g: analysis caught=%v detect=%s reset=%s, replay %+v", c.Tier.Alert, c.Ratio, c.Caught, c.Detect, c.Reset, *c.Simulated)
+				require.Equal(t, c.Ratio >= c.Tier.Threshold(c.SLO.BudgetRatio()), c.Simulated.Caught, "%s at %g", c.Tier.Alert, c.Ratio)
+			}
+		})
+	}
+}
