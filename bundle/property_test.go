@@ -629,8 +629,14 @@ func replayOutage(t *testing.T, version string, svc *model.Service, o model.SLO,
 		}
 		if !w.Latency {
 			add(base(w.Metric, w.Good), good)
+			if w.GoodMetric != "" {
+				add(base(w.GoodMetric, w.Good), good)
+			}
 			if bad > 0 {
 				add(base(w.Metric, w.Bad), bad)
+				if w.BadMetric != "" {
+					add(base(w.BadMetric, w.Bad), bad)
+				}
 			}
 			return
 		}

@@ -2,9 +2,10 @@
 // seed, for property tests over the whole input space: 1 to 4 services with
 // 0 to 4 SLOs each, objectives from 0.5 to 0.99999, periods from 1d to 90d,
 // every evaluation interval validation allows, random tiers in both alerting
-// modes, events SLIs (naming bad or good events) and latency SLIs,
-// threshold alerts, and label values full of quotes, backslashes and
-// regular-expression metacharacters under every kind of matcher.
+// modes, events SLIs (naming bad or good events, on the counter of all
+// events or on one of their own) and latency SLIs, threshold alerts, and
+// label values full of quotes, backslashes and regular-expression
+// metacharacters under every kind of matcher.
 //
 // Every generated spec must pass model validation; Generate panics if it
 // does not, because that is a bug of the generator (or a finding about
@@ -44,12 +45,16 @@ type Witness struct {
 	Metric    string
 	Latency   bool
 	Good, Bad map[string]string
+	// GoodMetric and BadMetric, when set, are counters of their own that
+	// count the good (bad) series' events again, as the SLI reads them.
+	GoodMetric, BadMetric string
 }
 
 // Generate returns spec number index of the sequence for seed. The same
 // (seed, index) always gives the same spec, so a failure names its input.
 func Generate(seed uint64, index int) Generated {
-	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(index))), alt: rand.New(rand.NewPCG(seed^goodStream, uint64(index)))}
+	g := &gen{r: rand.New(rand.NewPCG(seed, uint64(index))), alt: rand.New(rand.NewPCG(seed^goodStream, uint64(index))),
+		two: rand.New(rand.NewPCG(seed^counterStream, uint64(index)))}
 	s := model.Spec{Name: fmt.Sprintf("gen-%d-%d", seed%1000, index), Version: fmt.Sprintf("%d.%d.%d", g.r.IntN(3), g.r.IntN(20), index)}
 	var out Generated
 	n := 1 + g.r.IntN(4)
@@ -70,15 +75,16 @@ func Generate(seed uint64, index int) Generated {
 }
 
 // gen draws every choice from r, but for choices added after specs of a
-// seed were first reported, drawn from alt so the rest of each spec stays
-// as it was.
-type gen struct{ r, alt *rand.Rand }
+// seed were first reported, drawn from streams of their own (alt: good
+// events, two: a second counter) so the rest of each spec stays as it was.
+type gen struct{ r, alt, two *rand.Rand }
 
-// goodStream seeds alt apart from r, and importStream imported's stream
-// apart from both.
+// goodStream seeds alt apart from r, counterStream two, and importStream
+// imported's stream apart from all.
 const (
-	goodStream   = 0x600d
-	importStream = 0x5107
+	goodStream    = 0x600d
+	counterStream = 0xc0de
+	importStream  = 0x5107
 )
 
 // imported gives some services' tiers what imports from Sloth carry: one
@@ -353,7 +359,31 @@ func (g *gen) eventsSLI(svc *model.Service) (model.SLI, Witness) {
 			e.Good = join(e.Good, `status!="429"`)
 		}
 	}
-	return model.SLI{Events: e}, Witness{Metric: c.Name, Good: good, Bad: badL}
+	w := Witness{Metric: c.Name, Good: good, Bad: badL}
+	if g.two.Float64() < 0.25 {
+		g.secondCounter(svc, e, &w)
+	}
+	return model.SLI{Events: e}, w
+}
+
+// secondCounter moves the SLI's good or bad events onto a counter of their
+// own (requests_ok_total or errors_total beside the counter of all events),
+// selected by the SLI's matchers or taken whole.
+func (g *gen) secondCounter(svc *model.Service, e *model.EventRatio, w *Witness) {
+	c := svc.Metrics[0]
+	suffix, matchers, name := "_errors_total", &e.Bad, &e.BadMetric
+	if e.CountsGood() {
+		suffix, matchers, name = "_ok_total", &e.Good, &e.GoodMetric
+	}
+	*name = strings.TrimSuffix(c.Name, "_total") + suffix
+	if g.two.IntN(2) == 0 {
+		*matchers = ""
+	}
+	if _, ok := svc.Metric(*name); !ok {
+		svc.Metrics = append(svc.Metrics, model.Metric{Name: *name, Type: model.Counter,
+			Labels: slices.Clone(c.Labels), OptionalLabels: slices.Clone(c.OptionalLabels)})
+	}
+	w.GoodMetric, w.BadMetric = e.GoodMetric, e.BadMetric
 }
 
 // goodStatus are matchers on the status label that 200 matches and no 5xx
