@@ -37,12 +37,8 @@ import (
 // whole incident (page, hold, resolve) fits in about five minutes; the
 // scenarios run concurrently, so the test takes about six.
 
-// Tiers of the fault spec, scaled down from TensorWasm's 1h/6h/3d tiers.
-var faultTiers = []model.Tier{
-	{Name: "fast", Alert: "availability-fast-burn", Severity: model.Page, Long: minutes(5), Short: minutes(1), Factor: 14.4},
-	{Name: "slow", Alert: "availability-slow-burn", Severity: model.Page, Long: minutes(10), Short: minutes(2), Factor: 6},
-	{Name: "very-slow", Alert: "availability-very-slow-burn", Severity: model.Ticket, Long: minutes(30), Short: minutes(5), Factor: 1},
-}
+// faultTiers are the fault spec's tiers, scaled down from TensorWasm's 1h/6h/3d.
+var faultTiers = catalog.QuickAvailability().Services[0].SLOs[0].Tiers
 
 // Timing of the fault stacks.
 const (
@@ -55,7 +51,7 @@ const (
 	// resolve a minute later (seen once in about fifteen closes). Production
 	// timers (1m evaluation, 30s group_wait, 5m group_interval) keep them
 	// apart too.
-	faultEvaluation = 15 * time.Second
+	faultEvaluation = catalog.QuickEvaluation
 	faultScrape     = 5 * time.Second
 	// faultRPS is the simulator's constant request rate: enough requests per
 	// 15s tile (about 150) for a full outage to be unmistakable, few enough
@@ -68,19 +64,11 @@ const (
 	quietAfterResolve = 30 * time.Second
 )
 
-func minutes(n int) model.Duration { return model.Duration(time.Duration(n) * time.Minute) }
-
-// faultSpec is TensorWasm's availability SLO alone, with faultTiers. The
-// simulator serves TensorWasm's metric contract, so the rules read it as is.
+// faultSpec is catalog.QuickAvailability. The simulator serves
+// TensorWasm's metric contract, so the rules read it as is.
 func faultSpec(t *testing.T) model.Spec {
 	t.Helper()
-	s := catalog.TensorWasm()
-	svc := &s.Services[0]
-	avail, ok := svc.SLO("availability_http")
-	require.True(t, ok)
-	avail.Tiers = faultTiers
-	svc.SLOs, svc.Alerts = []model.SLO{avail}, nil
-	svc.EvaluationInterval = model.Duration(faultEvaluation)
+	s := catalog.QuickAvailability()
 	require.NoError(t, s.Validate())
 	return s
 }

@@ -137,7 +137,7 @@ func nativeSpec(t *testing.T) model.Spec {
 			SLI: model.SLI{Latency: &model.Latency{Metric: catalog.HTTPRequestDuration, Matchers: `route="/invoke",method="POST"`,
 				Threshold: threshold, Native: native}},
 			Tiers: []model.Tier{{Name: "fast", Alert: strings.ReplaceAll(name, "_", "-") + "-latency-spike", Severity: model.Page,
-				Long: minutes(5), Short: minutes(1), Factor: 14.4}},
+				Long: faultTiers[0].Long, Short: faultTiers[0].Short, Factor: faultTiers[0].Factor}},
 		}
 	}
 	svc.SLOs = []model.SLO{

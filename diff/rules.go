@@ -224,7 +224,7 @@ func (r *Report) records(old, next *bundle) {
 		case !inNew:
 			queried := old.queried[o.name] || next.queried[o.name]
 			note := ""
-			if queried && !next.recorded(o.name) {
+			if queried && !named(next.rules.records, o.name) {
 				note = " (still queried by rules or dashboards)"
 			}
 			r.add(Change{Kind: "recording rule", What: "removed " + key + note, Breaking: note != ""})
@@ -234,9 +234,10 @@ func (r *Report) records(old, next *bundle) {
 	}
 }
 
-// recorded says whether any rule of the bundle records name.
-func (b *bundle) recorded(name string) bool {
-	for _, x := range b.rules.records {
+// named says whether any of the rules (a bundle's records or alerts, keyed
+// by name and labels) has this name.
+func named(rules map[string]rule, name string) bool {
+	for _, x := range rules {
 		if x.name == name {
 			return true
 		}
@@ -281,7 +282,7 @@ func (r *Report) alerts(old, next *bundle) {
 		case !inNew:
 			routed := old.routesByName(o.name) || next.routesByName(o.name)
 			note := ""
-			if routed && !next.alerting(o.name) {
+			if routed && !named(next.rules.alerts, o.name) {
 				note = " (an Alertmanager route matches it by name)"
 			}
 			r.add(Change{Kind: "alert", What: "removed " + key + note, Breaking: note != ""})
@@ -290,16 +291,6 @@ func (r *Report) alerts(old, next *bundle) {
 			r.ruleChanges("alert", key, o, n)
 		}
 	}
-}
-
-// alerting says whether any alert of the bundle has this name.
-func (b *bundle) alerting(name string) bool {
-	for _, x := range b.rules.alerts {
-		if x.name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // tierChanges reports a tier's windows and burn factor in the model's

@@ -493,27 +493,10 @@ func tolerance(series string, v float64) float64 {
 	return 1e-9 * math.Max(1, math.Abs(v))
 }
 
-// incidentTiers are compose/faults_test.go's: TensorWasm's tiers scaled
-// down from hours to minutes.
-var incidentTiers = []model.Tier{
-	{Name: "fast", Alert: "availability-fast-burn", Severity: model.Page, Long: minutes(5), Short: minutes(1), Factor: 14.4},
-	{Name: "slow", Alert: "availability-slow-burn", Severity: model.Page, Long: minutes(10), Short: minutes(2), Factor: 6},
-	{Name: "very-slow", Alert: "availability-very-slow-burn", Severity: model.Ticket, Long: minutes(30), Short: minutes(5), Factor: 1},
-}
-
-func minutes(n int) model.Duration { return model.Duration(time.Duration(n) * time.Minute) }
-
-// incidentSpec is TensorWasm's availability SLO alone, with incidentTiers
-// and a 15s evaluation interval.
+// incidentSpec is catalog.QuickAvailability: an outage pages in minutes.
 func incidentSpec(t *testing.T) model.Spec {
 	t.Helper()
-	s := catalog.TensorWasm()
-	svc := &s.Services[0]
-	avail, ok := svc.SLO("availability_http")
-	require.True(t, ok)
-	avail.Tiers = incidentTiers
-	svc.SLOs, svc.Alerts = []model.SLO{avail}, nil
-	svc.EvaluationInterval = model.Duration(15 * time.Second)
+	s := catalog.QuickAvailability()
 	require.NoError(t, s.Validate())
 	return s
 }

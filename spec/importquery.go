@@ -215,21 +215,31 @@ func withoutName(ms []*labels.Matcher) []*labels.Matcher {
 	return out
 }
 
+// overTotal parses the two queries of an SLI of some events over all, and
+// reads the term of all events.
+func overTotal(someQ, totalQ string, bare bool) (parser.Expr, term, error) {
+	someE, err := parseQuery(someQ)
+	if err != nil {
+		return nil, term{}, err
+	}
+	totalE, err := parseQuery(totalQ)
+	if err != nil {
+		return nil, term{}, err
+	}
+	total, err := readTerm(totalE, bare)
+	if err != nil {
+		return nil, term{}, fmt.Errorf("total query: %w", err)
+	}
+	return someE, total, nil
+}
+
 // badOverTotal maps an SLI of bad and total event queries: the same
 // counter, the bad query carrying every matcher of the total and more.
 // A bad query of the form count - bucket{le=...} maps to a latency SLI.
 func badOverTotal(badQ, totalQ string, bare bool) (sliShape, error) {
-	badE, err := parseQuery(badQ)
+	badE, total, err := overTotal(badQ, totalQ, bare)
 	if err != nil {
 		return sliShape{}, err
-	}
-	totalE, err := parseQuery(totalQ)
-	if err != nil {
-		return sliShape{}, err
-	}
-	total, err := readTerm(totalE, bare)
-	if err != nil {
-		return sliShape{}, fmt.Errorf("total query: %w", err)
 	}
 	if sub, ok := badE.(*parser.BinaryExpr); ok && sub.Op == parser.SUB {
 		all, errA := readTerm(sub.LHS, bare)
@@ -303,17 +313,9 @@ func narrower(sub, all term, role string) ([]*labels.Matcher, error) {
 // own, have no such complement: the SLI then names its good events. A
 // good query of bucket{le=...} over count maps to a latency SLI.
 func goodOverTotal(goodQ, totalQ string, bare bool) (sliShape, error) {
-	goodE, err := parseQuery(goodQ)
+	goodE, total, err := overTotal(goodQ, totalQ, bare)
 	if err != nil {
 		return sliShape{}, err
-	}
-	totalE, err := parseQuery(totalQ)
-	if err != nil {
-		return sliShape{}, err
-	}
-	total, err := readTerm(totalE, bare)
-	if err != nil {
-		return sliShape{}, fmt.Errorf("total query: %w", err)
 	}
 	good, err := readTerm(goodE, bare)
 	if err != nil {
