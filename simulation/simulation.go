@@ -55,14 +55,13 @@ func For(svc *model.Service) Scenario {
 		case o.SLI.Events != nil && h.Requests == "":
 			e := o.SLI.Events
 			h.Requests, h.Successes, h.Failures = e.Metric, e.GoodMetric, e.BadMetric
-			for _, m := range mustMatchers(e.Bad) {
-				if m.Matches(sim.StatusError) && !m.Matches(sim.StatusOK) {
-					h.StatusLabel = m.Name
-				}
-			}
-			for _, m := range mustMatchers(e.Good) {
-				if m.Matches(sim.StatusOK) && !m.Matches(sim.StatusError) {
-					h.StatusLabel = m.Name
+			// The status label is the one whose matcher tells the
+			// simulation's failures from its successes.
+			for _, p := range []struct{ matchers, yes, no string }{{e.Bad, sim.StatusError, sim.StatusOK}, {e.Good, sim.StatusOK, sim.StatusError}} {
+				for _, m := range mustMatchers(p.matchers) {
+					if m.Matches(p.yes) && !m.Matches(p.no) {
+						h.StatusLabel = m.Name
+					}
 				}
 			}
 		case o.SLI.Latency != nil:
